@@ -1,0 +1,35 @@
+// CheckRunner: runs checks on a small bounded thread pool (DB drivers and exec block) and
+// enforces each run's timeout. The result is delivered exactly once on the io_context: the
+// check's own result, or unknown "timed out after 10s" when the timeout passes first. A run
+// that overran keeps its thread until it returns; `released` tells when, so the scheduler
+// never starts a second run of the same check over it.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "xj/checks/check.hpp"
+
+namespace xj {
+
+class CheckRunner {
+ public:
+  CheckRunner(boost::asio::io_context& io, std::size_t threads);
+  ~CheckRunner();  // waits for runs in progress (they honour their deadlines)
+  CheckRunner(const CheckRunner&) = delete;
+  CheckRunner& operator=(const CheckRunner&) = delete;
+
+  void submit(std::shared_ptr<Check> check, std::chrono::milliseconds timeout,
+              std::filesystem::path state_dir, std::function<void(Result)> done,
+              std::function<void()> released = {});
+
+ private:
+  boost::asio::io_context& io_;
+  boost::asio::thread_pool pool_;
+};
+
+}  // namespace xj

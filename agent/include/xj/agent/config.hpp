@@ -1,0 +1,50 @@
+// xunjian-agent's configuration: agent.yaml plus optional conf.d/*.yaml beside it, fully
+// validated at load. Every error names file, line and key.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xj/checks/registry.hpp"
+
+namespace xj {
+
+struct AgentLimits {
+  std::uint64_t max_rss_bytes = 64ull * 1024 * 1024;  // the agent's own resident memory
+  double max_cpu_pct = 5.0;                            // of one core, averaged over a minute
+};
+
+// One configured check, ready to schedule.
+struct ScheduledCheck {
+  std::shared_ptr<Check> check;
+  std::chrono::milliseconds interval{60'000};
+  std::chrono::milliseconds timeout{10'000};
+  Labels labels;  // agent labels merged with the check's own
+  std::string source;  // "agent.yaml:14", for messages
+};
+
+struct AgentConfig {
+  std::string file;
+  std::string id;  // default: hostname
+  Labels labels;
+  std::filesystem::path state_dir = "/var/lib/xunjian";
+  std::string log_level = "info";
+  std::string metrics_listen = "127.0.0.1:9465";  // "" or "off" disables /metrics
+  std::size_t threads = 4;                         // blocking work (DB drivers, exec)
+  AgentLimits limits;
+  std::vector<std::string> exec_allow;
+  std::chrono::milliseconds default_interval{60'000};
+  std::chrono::milliseconds default_timeout{10'000};
+  std::vector<ScheduledCheck> checks;  // enabled checks only
+  std::size_t disabled_checks = 0;
+};
+
+// Loads and validates; throws ConfigError.
+AgentConfig load_agent_config(const std::string& path);
+
+std::string local_hostname();
+
+}  // namespace xj
