@@ -9,6 +9,7 @@
 #include "xj/agent/check_runner.hpp"
 #include "xj/agent/check_table.hpp"
 #include "xj/agent/config.hpp"
+#include "xj/agent/daemon.hpp"
 #include "xj/checks/registry.hpp"
 #include "xj/common/config_error.hpp"
 #include "xj/common/logging.hpp"
@@ -35,7 +36,7 @@ std::vector<Result> run_once(const AgentConfig& cfg, const std::vector<std::stri
     CheckRunner runner(io, cfg.threads);
     for (std::size_t i = 0; i < selected.size(); ++i) {
       const ScheduledCheck& sc = *selected[i];
-      runner.submit(sc.check, sc.timeout, cfg.state_dir, [&results, i](Result r) { results[i] = std::move(r); });
+      runner.submit(sc.check, sc.timeout, cfg.state_dir, [&results, i](Result r, bool) { results[i] = std::move(r); });
     }
     io.run();
   }
@@ -45,8 +46,9 @@ std::vector<Result> run_once(const AgentConfig& cfg, const std::vector<std::stri
   return results;
 }
 
-int cmd_check(const std::string& config_path, bool json, const std::vector<std::string>& only) {
-  AgentConfig cfg = load_agent_config(config_path);
+int cmd_check(const std::string& config_path, const AgentConfigOverrides& overrides, bool json,
+              const std::vector<std::string>& only) {
+  AgentConfig cfg = load_agent_config(config_path, overrides);
   for (const auto& id : only) {
     bool found = std::any_of(cfg.checks.begin(), cfg.checks.end(),
                              [&](const ScheduledCheck& sc) { return sc.check->id() == id; });
@@ -66,8 +68,8 @@ int cmd_check(const std::string& config_path, bool json, const std::vector<std::
   return code_of(worst_status(results));
 }
 
-int cmd_validate(const std::string& config_path) {
-  AgentConfig cfg = load_agent_config(config_path);
+int cmd_validate(const std::string& config_path, const AgentConfigOverrides& overrides) {
+  AgentConfig cfg = load_agent_config(config_path, overrides);
   std::cout << config_path << ": valid; agent '" << cfg.id << "', " << cfg.checks.size()
             << " checks enabled";
   if (cfg.disabled_checks > 0) std::cout << ", " << cfg.disabled_checks << " disabled";
@@ -86,23 +88,33 @@ int agent_main(int argc, char** argv) {
   bool json = false;
   std::vector<std::string> only;
   bool markdown = false;
+  std::string state_dir;
 
   auto* check = app.add_subcommand("check", "run every check once, print a table, exit with the worst status");
   check->add_option("-c,--config", config_path, "agent config file")->capture_default_str();
+  check->add_option("--state-dir", state_dir, "use this state dir instead of agent.state_dir");
   check->add_flag("--json", json, "print the results as JSON (the wire format)");
   check->add_option("--only", only, "run only the check with this id (repeatable)");
 
+  auto* run = app.add_subcommand("run", "run the checks on their schedule into the spool (daemon)");
+  run->add_option("-c,--config", config_path, "agent config file")->capture_default_str();
+  run->add_option("--state-dir", state_dir, "use this state dir instead of agent.state_dir");
+
   auto* validate = app.add_subcommand("validate", "load and validate the config, then exit");
   validate->add_option("-c,--config", config_path, "agent config file")->capture_default_str();
+  validate->add_option("--state-dir", state_dir, "use this state dir instead of agent.state_dir");
 
   auto* kinds = app.add_subcommand("kinds", "list the check kinds and their keys");
   kinds->add_flag("--markdown", markdown, "print docs/checks.md");
 
   CLI11_PARSE(app, argc, argv);
+  AgentConfigOverrides overrides;
+  if (!state_dir.empty()) overrides.state_dir = state_dir;
+  if (*run) return run_agent(config_path, overrides);  // sets up its own logging from the config
   setup_logging("warn");
   try {
-    if (*check) return cmd_check(config_path, json, only);
-    if (*validate) return cmd_validate(config_path);
+    if (*check) return cmd_check(config_path, overrides, json, only);
+    if (*validate) return cmd_validate(config_path, overrides);
     if (*kinds) {
       if (markdown) {
         std::cout << checks_markdown();

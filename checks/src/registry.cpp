@@ -11,7 +11,16 @@ namespace xj {
 const std::vector<CheckSpec>& check_registry() {
   // One explicit table, no static registration tricks. Keep it in the order of docs/checks.md.
   static const std::vector<CheckSpec> table = {
+      disk_check_spec(),
+      cpu_check_spec(),
+      memory_check_spec(),
       load_check_spec(),
+      process_check_spec(),
+      port_check_spec(),
+      http_check_spec(),
+      file_age_check_spec(),
+      log_scan_check_spec(),
+      exec_check_spec(),
   };
   return table;
 }

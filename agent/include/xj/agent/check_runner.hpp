@@ -2,7 +2,8 @@
 // enforces each run's timeout. The result is delivered exactly once on the io_context: the
 // check's own result, or unknown "timed out after 10s" when the timeout passes first. A run
 // that overran keeps its thread until it returns; `released` tells when, so the scheduler
-// never starts a second run of the same check over it.
+// never starts a second run of the same check over it. `done` learns which of the two
+// happened (timed_out), for the timeout counter.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -24,7 +25,7 @@ class CheckRunner {
   CheckRunner& operator=(const CheckRunner&) = delete;
 
   void submit(std::shared_ptr<Check> check, std::chrono::milliseconds timeout,
-              std::filesystem::path state_dir, std::function<void(Result)> done,
+              std::filesystem::path state_dir, std::function<void(Result, bool timed_out)> done,
               std::function<void()> released = {});
 
  private:

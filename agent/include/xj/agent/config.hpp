@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,13 @@ struct AgentConfig {
   std::size_t disabled_checks = 0;
 };
 
+// Command-line settings that win over the file (kept across SIGHUP reloads).
+struct AgentConfigOverrides {
+  std::optional<std::filesystem::path> state_dir;
+};
+
 // Loads and validates; throws ConfigError.
-AgentConfig load_agent_config(const std::string& path);
+AgentConfig load_agent_config(const std::string& path, const AgentConfigOverrides& overrides = {});
 
 std::string local_hostname();
 

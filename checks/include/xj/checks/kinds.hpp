@@ -5,6 +5,15 @@
 
 namespace xj {
 
+CheckSpec disk_check_spec();
+CheckSpec cpu_check_spec();
+CheckSpec memory_check_spec();
 CheckSpec load_check_spec();
+CheckSpec process_check_spec();
+CheckSpec port_check_spec();
+CheckSpec http_check_spec();
+CheckSpec file_age_check_spec();
+CheckSpec log_scan_check_spec();
+CheckSpec exec_check_spec();
 
 }  // namespace xj

@@ -1,0 +1,29 @@
+// xunjian-collector's configuration (collector.yaml), fully validated at load; every error
+// names file, line and key. The `contract` section is read by alerts and reports; the
+// collector itself needs its time zone (daily rollups follow the contract's local day).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "xj/collector/http_server.hpp"
+
+namespace xj {
+
+struct CollectorConfig {
+  std::string file;
+  HttpServerOptions http;  // listen, tls, insecure_http, max_body, read_timeout
+  std::string store_path = "/var/lib/xunjian/collector.db";
+  int raw_retention_days = 14;
+  std::chrono::milliseconds heartbeat{30'000};  // agents call at least this often
+  int missed_heartbeats = 3;                    // silent this many heartbeats -> host:alive critical
+  std::string log_level = "info";
+  std::string timezone = "Asia/Shanghai";       // contract.timezone
+  std::string customer;                         // contract.customer
+};
+
+// Throws ConfigError.
+CollectorConfig load_collector_config(const std::string& path);
+
+}  // namespace xj

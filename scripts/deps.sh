@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what is missing to build Xunjian (and, with --test, to run its tests).
+# Idempotent: packages already installed are left alone; `apt-get update` runs only when
+# something has to be installed. Debian bookworm packages only.
+#
+#   scripts/deps.sh          build dependencies
+#   scripts/deps.sh --test   build + test dependencies (test servers, monitoring-plugins, ...)
+set -euo pipefail
+
+BUILD_PKGS=(
+  cmake ninja-build g++ ccache pkg-config
+  libboost-dev            # Boost.Asio (agent scheduler), Boost.Beast (collector)
+  prometheus-cpp-dev      # /metrics
+  libsqlite3-dev          # spool and embedded store
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
+  libcurl4-openssl-dev    # http check
+  libssl-dev              # TLS, SM3
+  libssh2-1-dev           # agentless inspection over SSH
+)
+TEST_PKGS=(
+  catch2
+  monitoring-plugins-basic monitoring-plugins-standard   # exec check + check_disk agreement
+  python3 openssl         # the http check's test server and its certificate
+  procps                  # ps/pgrep used by tests for diagnostics
+)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${TEST_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "deps: missing packages: ${missing[*]}" >&2
+    echo "deps: not root and no sudo; install them as root and re-run" >&2
+    exit 1
+  fi
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
