@@ -15,7 +15,9 @@ BUILD_PKGS=(
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
   libcurl4-openssl-dev    # http check
   libssl-dev              # TLS, SM3
+  zlib1g-dev              # gzip bodies between agent and collector
   libssh2-1-dev           # agentless inspection over SSH
+  tzdata                  # contract time zone (daily rollups, reports)
 )
 TEST_PKGS=(
   catch2

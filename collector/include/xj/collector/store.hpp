@@ -39,6 +39,9 @@ struct IngestBatch {
   std::vector<SpooledResult> results;  // may be empty: a heartbeat
   std::vector<GapRecord> gaps;
   std::int64_t received_ms = 0;
+  // False for collector-made results (host:alive): they must not count as contact from the
+  // agent, or a silent host would look alive because of its own "no contact" result.
+  bool contact = true;
 };
 
 struct IngestOutcome {

@@ -1,0 +1,44 @@
+// Host liveness: a host whose agent has been silent for `missed` heartbeats gets a
+// collector-made result `host:alive` = critical ("no contact since ..."); its next contact
+// makes it ok again. These results go through the same ingest path as agent results, so rules
+// and reports need no special case.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "xj/collector/store.hpp"
+
+namespace xj {
+
+class Liveness {
+ public:
+  using Clock = std::function<std::int64_t()>;  // epoch ms
+  Liveness(Store& store, std::chrono::milliseconds heartbeat, int missed, Clock clock);
+
+  // After each committed agent batch: a host that was down (or never seen) is alive again.
+  void on_contact(const AgentInfo& agent);
+  // Periodically: hosts silent for too long go critical. Returns how many went down.
+  std::size_t sweep();
+
+  static constexpr const char* kCheckId = "host:alive";
+
+ private:
+  void record(const AgentInfo& agent, Status status, const std::string& summary,
+              double silent_s);
+
+  Store& store_;
+  std::chrono::milliseconds heartbeat_;
+  int missed_;
+  Clock clock_;
+  std::mutex mu_;
+  std::map<std::string, Status> state_;  // last host:alive status per host
+};
+
+// "2026-11-22 22:03:10 +0800" in the process's time zone (TZ, set from the contract).
+std::string format_local_time(std::int64_t epoch_ms);
+
+}  // namespace xj

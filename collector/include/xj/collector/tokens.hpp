@@ -1,0 +1,20 @@
+// Bearer tokens: generated from the OS's CSPRNG, shown once, stored only as a SHA-256 hash.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace xj {
+
+enum class TokenKind { kAgent, kApi };
+
+// "xja_" (agent) or "xjo_" (operator API) followed by 43 base64url characters (256 bits).
+std::string generate_token(TokenKind kind);
+
+// Lower-case hex SHA-256 of the token: what the store keeps and looks up.
+std::string token_hash(std::string_view token);
+
+// The token from "Authorization: Bearer <token>", or "" when absent or malformed.
+std::string bearer_token(std::string_view authorization_header);
+
+}  // namespace xj

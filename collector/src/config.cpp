@@ -1,0 +1,77 @@
+#include "xj/collector/config.hpp"
+
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+#include "xj/common/config_error.hpp"
+#include "xj/common/config_section.hpp"
+#include "xj/common/yaml_file.hpp"
+
+namespace xj {
+namespace {
+
+bool valid_timezone(const std::string& tz) {
+  // The system tz database (tzdata) is what localtime_r uses; a name without a file there
+  // would silently fall back to UTC, which would shift every daily rollup.
+  if (tz == "UTC") return true;
+  if (tz.empty() || tz.find("..") != std::string::npos || tz.front() == '/') return false;
+  std::error_code ec;
+  return std::filesystem::is_regular_file("/usr/share/zoneinfo/" + tz, ec);
+}
+
+}  // namespace
+
+CollectorConfig load_collector_config(const std::string& path) {
+  CollectorConfig cfg;
+  cfg.file = path;
+  YAML::Node root_node = load_yaml_file(path);
+  if (!root_node.IsMap()) {
+    throw ConfigError(path, yaml_line(root_node), "", "the file must be a map with collector and contract");
+  }
+  ConfigSection root(root_node, path, "");
+  root.allow_only({"collector", "contract"});
+
+  ConfigSection c = root.section("collector");
+  c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
+                "read_timeout", "heartbeat", "missed_heartbeats", "log_level", "threads"});
+  cfg.http.listen = c.str("listen", cfg.http.listen);
+  if (cfg.http.listen.rfind(':') == std::string::npos) {
+    c.fail("listen", "'" + cfg.http.listen + "' must be host:port");
+  }
+  ConfigSection tls = c.section("tls");
+  tls.allow_only({"cert_file", "key_file"});
+  cfg.http.tls_cert_file = tls.str("cert_file");
+  cfg.http.tls_key_file = tls.str("key_file");
+  if (cfg.http.tls_cert_file.empty() != cfg.http.tls_key_file.empty()) {
+    tls.fail(cfg.http.tls_cert_file.empty() ? "cert_file" : "key_file",
+             "tls needs both cert_file and key_file");
+  }
+  cfg.http.insecure_http = c.boolean("insecure_http", false);
+  cfg.http.max_body_bytes = c.size("max_body", cfg.http.max_body_bytes, 64 * 1024);
+  cfg.http.read_timeout = c.duration("read_timeout", cfg.http.read_timeout, std::chrono::milliseconds(100));
+  cfg.http.threads = static_cast<std::size_t>(c.integer("threads", static_cast<std::int64_t>(cfg.http.threads), 1, 64));
+  cfg.store_path = c.str("store", cfg.store_path);
+  if (cfg.store_path.empty()) c.fail("store", "must name the SQLite file");
+  cfg.raw_retention_days = static_cast<int>(c.integer("raw_retention_days", cfg.raw_retention_days, 1, 3650));
+  cfg.heartbeat = c.duration("heartbeat", cfg.heartbeat, std::chrono::seconds(1));
+  cfg.missed_heartbeats = static_cast<int>(c.integer("missed_heartbeats", cfg.missed_heartbeats, 1, 100));
+  cfg.log_level = c.str("log_level", cfg.log_level);
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(cfg.log_level)) {
+    c.fail("log_level", "'" + cfg.log_level + "' is not one of trace, debug, info, warn, error");
+  }
+
+  // Only the contract keys the collector uses so far; alerts and reports add theirs.
+  ConfigSection contract = root.section("contract");
+  contract.allow_only({"customer", "timezone"});
+  cfg.customer = contract.str("customer");
+  cfg.timezone = contract.str("timezone", cfg.timezone);
+  if (!valid_timezone(cfg.timezone)) {
+    contract.fail("timezone", "'" + cfg.timezone +
+                                  "' is not a time zone of the system tz database (like Asia/Shanghai)");
+  }
+  return cfg;
+}
+
+}  // namespace xj

@@ -1,0 +1,3 @@
+#include "xj/collector/cli.hpp"
+
+int main(int argc, char** argv) { return xj::collector_main(argc, argv); }

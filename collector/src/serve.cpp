@@ -1,0 +1,109 @@
+#include "xj/collector/serve.hpp"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+#include "xj/collector/api.hpp"
+#include "xj/collector/config.hpp"
+#include "xj/collector/http_server.hpp"
+#include "xj/collector/liveness.hpp"
+#include "xj/collector/sqlite_store.hpp"
+#include "xj/common/config_error.hpp"
+#include "xj/common/logging.hpp"
+
+namespace xj {
+
+int run_collector(const std::string& config_path) {
+  CollectorConfig cfg;
+  try {
+    cfg = load_collector_config(config_path);
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  }
+  // Every date a person reads is in the contract's time zone.
+  ::setenv("TZ", cfg.timezone.c_str(), 1);
+  ::tzset();
+  setup_logging(cfg.log_level);
+
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SqliteStoreOptions store_options;
+  store_options.raw_retention_days = cfg.raw_retention_days;
+  store_options.timezone = cfg.timezone;
+  auto store = open_sqlite_store(cfg.store_path, store_options);
+  if (!store) {
+    spdlog::critical("event=collector_failed error=\"{}\"", store.error());
+    std::cerr << store.error() << "\n";
+    return 1;
+  }
+  Store& db = **store;
+  CollectorMetrics metrics(db);
+  Liveness liveness(db, cfg.heartbeat, cfg.missed_heartbeats, [] { return now_epoch_ms(); });
+  IngestHandler ingest(db, &metrics, IngestLimits{},
+                       [&liveness](const IngestBatch& b, const IngestOutcome&) { liveness.on_contact(b.agent); });
+  Api api(db, metrics, std::move(ingest));
+  HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
+  auto port = server.start();
+  if (!port) {
+    spdlog::critical("event=collector_failed error=\"{}\"", port.error());
+    std::cerr << port.error() << "\n";
+    return 1;
+  }
+  db.audit("collector", "collector.start", "config:" + cfg.file,
+           nlohmann::json{{"listen", cfg.http.listen}, {"port", *port}, {"store", cfg.store_path},
+                          {"tls", !cfg.http.tls_cert_file.empty()}, {"version", XJ_VERSION}}
+               .dump());
+  spdlog::info("event=collector_started version={} listen={} port={} tls={} store={}", XJ_VERSION,
+               cfg.http.listen, *port, cfg.http.tls_cert_file.empty() ? "off" : "on", cfg.store_path);
+
+  // Housekeeping: liveness sweeps every half heartbeat, store maintenance every 5 minutes.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread housekeeping([&] {
+    auto sweep_every = std::max<std::chrono::milliseconds>(cfg.heartbeat / 2, std::chrono::milliseconds(500));
+    auto next_maintain = std::chrono::steady_clock::now();
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      lock.unlock();
+      liveness.sweep();
+      if (std::chrono::steady_clock::now() >= next_maintain) {
+        if (auto m = db.maintain(now_epoch_ms()); !m) {
+          spdlog::error("event=maintain_failed error=\"{}\"", m.error());
+        }
+        next_maintain = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+      }
+      lock.lock();
+      cv.wait_for(lock, sweep_every, [&] { return stopping; });
+    }
+  });
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("event=collector_stopping signal={}", sig);
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  server.stop();
+  housekeeping.join();
+  spdlog::info("event=collector_stopped");
+  return 0;
+}
+
+}  // namespace xj

@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "xj/collector/config.hpp"
+#include "xj/common/config_error.hpp"
+
+using namespace xj;
+
+namespace {
+std::string write(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::path(XJ_BINARY_DIR) / "collector_config_test";
+  std::filesystem::create_directories(dir);
+  auto p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+std::string error_of(const std::string& path) {
+  try {
+    load_collector_config(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+}  // namespace
+
+TEST_CASE("a collector config loads with its defaults", "[collector-config]") {
+  auto cfg = load_collector_config(write("good.yaml", R"(collector:
+  listen: 127.0.0.1:0
+  store: /tmp/x.db
+  heartbeat: 10s
+contract:
+  customer: 某市市场监督管理局
+)"));
+  CHECK(cfg.http.listen == "127.0.0.1:0");
+  CHECK(cfg.heartbeat == std::chrono::seconds(10));
+  CHECK(cfg.missed_heartbeats == 3);
+  CHECK(cfg.raw_retention_days == 14);
+  CHECK(cfg.timezone == "Asia/Shanghai");
+  CHECK(cfg.customer == "某市市场监督管理局");
+}
+
+TEST_CASE("broken collector configs name file, line and key", "[collector-config]") {
+  struct Case {
+    const char* yaml;
+    int line;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"collector:\n  lisen: 0.0.0.0:8443\n", 2, "unknown key 'lisen'"},
+      {"collector:\n  listen: 8443\n", 2, "key 'listen'"},
+      {"collector:\n  tls:\n    cert_file: /x.crt\n", 3, "tls needs both cert_file and key_file"},
+      {"collector:\n  heartbeat: soon\n", 2, "key 'heartbeat'"},
+      {"collector:\n  raw_retention_days: 0\n", 2, "key 'raw_retention_days'"},
+      {"collector:\n  max_body: 1KB\n", 2, "key 'max_body'"},
+      {"contract:\n  timezone: Mars/Olympus\n", 2, "key 'timezone'"},
+      {"contract:\n  deadlines: {}\n", 2, "unknown key 'deadlines'"},
+      {"colector: {}\n", 1, "unknown key 'colector'"},
+  };
+  int i = 0;
+  for (const auto& c : cases) {
+    auto path = write("bad-" + std::to_string(i++) + ".yaml", c.yaml);
+    std::string e = error_of(path);
+    INFO(c.yaml << "\n-> " << e);
+    CHECK(e.rfind(path + ":" + std::to_string(c.line) + ": ", 0) == 0);
+    CHECK(e.find(c.expected) != std::string::npos);
+  }
+}
