@@ -9,12 +9,11 @@ set -euo pipefail
 
 BUILD_PKGS=(
   cmake ninja-build g++ ccache pkg-config
-  libboost-dev            # Boost.Asio (agent scheduler), Boost.Beast (collector)
+  libboost-dev            # Boost.Asio (agent scheduler), Boost.Beast (collector, HTTP client)
   prometheus-cpp-dev      # /metrics
   libsqlite3-dev          # spool and embedded store
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
-  libcurl4-openssl-dev    # http check
-  libssl-dev              # TLS, SM3
+  libssl-dev              # TLS (HTTP client, collector), SM3
   zlib1g-dev              # gzip bodies between agent and collector
   libssh2-1-dev           # agentless inspection over SSH
   tzdata                  # contract time zone (daily rollups, reports)

@@ -56,6 +56,21 @@ struct AgentMetrics::Families {
                          .Help("Results that could not be written to the spool")
                          .Register(r)
                          .Add({})),
+        shipped(BuildCounter()
+                    .Name("xunjian_ship_results_total")
+                    .Help("Results acknowledged by the collector and removed from the spool")
+                    .Register(r)
+                    .Add({})),
+        ship_failures(BuildCounter()
+                          .Name("xunjian_ship_failures_total")
+                          .Help("Attempts to ship to the collector that failed and will be retried")
+                          .Register(r)
+                          .Add({})),
+        quarantined(BuildCounter()
+                        .Name("xunjian_ship_quarantined_total")
+                        .Help("Results the collector refused, kept in the spool's quarantine")
+                        .Register(r)
+                        .Add({})),
         rss(BuildGauge()
                 .Name("xunjian_agent_rss_bytes")
                 .Help("Resident memory of the agent process")
@@ -81,6 +96,9 @@ struct AgentMetrics::Families {
   Gauge& spool_depth;
   Counter& spool_dropped;
   Counter& spool_errors;
+  Counter& shipped;
+  Counter& ship_failures;
+  Counter& quarantined;
   Gauge& rss;
   Counter& cpu;
   Family<Counter>& limit;
@@ -193,6 +211,10 @@ void AgentMetrics::set_spool(std::uint64_t depth, std::uint64_t dropped_total) {
 }
 
 void AgentMetrics::spool_write_failed() { f_->spool_errors.Increment(); }
+
+void AgentMetrics::shipped(std::size_t results) { f_->shipped.Increment(static_cast<double>(results)); }
+void AgentMetrics::ship_failed() { f_->ship_failures.Increment(); }
+void AgentMetrics::quarantined() { f_->quarantined.Increment(); }
 
 void AgentMetrics::set_process(std::uint64_t rss_bytes, double cpu_seconds_total) {
   f_->rss.Set(static_cast<double>(rss_bytes));

@@ -3,11 +3,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 
 #include "xj/common/config_error.hpp"
 #include "xj/common/config_section.hpp"
+#include "xj/common/http_client.hpp"
 #include "xj/common/yaml_file.hpp"
 
 namespace xj {
@@ -54,7 +58,7 @@ void load_checks(const YAML::Node& checks, const std::string& file, AgentConfig&
 
 void load_agent_section(const ConfigSection& agent, AgentConfig& cfg) {
   agent.allow_only({"id", "labels", "state_dir", "log_level", "metrics_listen", "threads",
-                    "limits", "exec_allow"});
+                    "limits", "exec_allow", "spool_max", "spool_max_rows"});
   cfg.id = agent.str("id", cfg.id);
   if (cfg.id.empty()) agent.fail("id", "must not be empty");
   cfg.labels = agent.map("labels");
@@ -71,6 +75,9 @@ void load_agent_section(const ConfigSection& agent, AgentConfig& cfg) {
   }
   cfg.threads = static_cast<std::size_t>(agent.integer("threads", static_cast<std::int64_t>(cfg.threads), 1, 64));
 
+  cfg.spool_max_bytes = agent.size("spool_max", cfg.spool_max_bytes, 64 * 1024);
+  cfg.spool_max_rows = static_cast<std::uint64_t>(
+      agent.integer("spool_max_rows", static_cast<std::int64_t>(cfg.spool_max_rows), 10, 100'000'000));
   ConfigSection limits = agent.section("limits");
   limits.allow_only({"max_rss", "max_cpu"});
   cfg.limits.max_rss_bytes = limits.size("max_rss", cfg.limits.max_rss_bytes, 1024 * 1024);
@@ -82,6 +89,43 @@ void load_agent_section(const ConfigSection& agent, AgentConfig& cfg) {
     }
     cfg.exec_allow.push_back(cmd);
   }
+}
+
+bool loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+void load_collector_section(const ConfigSection& c, CollectorLink& link) {
+  c.allow_only({"url", "token_file", "ca_file", "cert_file", "key_file", "insecure_http",
+                "batch_size", "batch_age", "heartbeat", "timeout"});
+  if (c.empty()) return;
+  link.url = c.str("url");
+  if (link.url.empty()) c.fail("url", "is required in the collector section");
+  auto url = parse_url(link.url);
+  if (!url) c.fail("url", url.error());
+  link.insecure_http = c.boolean("insecure_http", false);
+  if (!url->https() && !loopback_host(url->host) && !link.insecure_http) {
+    c.fail("url", "'" + link.url + "' is plain http to another host: results would cross the "
+           "network unencrypted; use https:// or set insecure_http: true");
+  }
+  link.token_file = c.str("token_file");
+  if (link.token_file.empty()) c.fail("token_file", "is required: the file holding this agent's token");
+  std::ifstream in(link.token_file);
+  if (!in) c.fail("token_file", "cannot read '" + link.token_file + "': " + std::strerror(errno));
+  std::getline(in, link.token);
+  while (!link.token.empty() && std::isspace(static_cast<unsigned char>(link.token.back()))) link.token.pop_back();
+  if (link.token.empty()) c.fail("token_file", "'" + link.token_file + "' is empty");
+  for (const char* key : {"ca_file", "cert_file", "key_file"}) {
+    std::string f = c.str(key);
+    if (!f.empty() && !std::filesystem::exists(f)) c.fail(key, "'" + f + "' does not exist");
+  }
+  link.ca_file = c.str("ca_file");
+  link.cert_file = c.str("cert_file");
+  link.key_file = c.str("key_file");
+  link.batch_size = static_cast<std::size_t>(c.integer("batch_size", static_cast<std::int64_t>(link.batch_size), 1, 10'000));
+  link.batch_age = c.duration("batch_age", link.batch_age, std::chrono::milliseconds(0));
+  link.heartbeat = c.duration("heartbeat", link.heartbeat, std::chrono::seconds(1));
+  link.timeout = c.duration("timeout", link.timeout, std::chrono::milliseconds(100));
 }
 
 }  // namespace
@@ -96,8 +140,9 @@ AgentConfig load_agent_config(const std::string& path, const AgentConfigOverride
                       "the file must be a map with agent, defaults and checks");
   }
   ConfigSection root(root_node, path, "");
-  root.allow_only({"agent", "defaults", "checks"});
+  root.allow_only({"agent", "collector", "defaults", "checks"});
   load_agent_section(root.section("agent"), cfg);
+  load_collector_section(root.section("collector"), cfg.collector);
   if (overrides.state_dir) cfg.state_dir = *overrides.state_dir;
 
   ConfigSection defaults = root.section("defaults");

@@ -15,6 +15,7 @@
 #include "xj/agent/check_runner.hpp"
 #include "xj/agent/config.hpp"
 #include "xj/agent/scheduler.hpp"
+#include "xj/agent/shipper_loop.hpp"
 #include "xj/agent/self_monitor.hpp"
 #include "xj/agent/spool.hpp"
 #include "xj/common/config_error.hpp"
@@ -29,6 +30,12 @@ using detail::log_value;
 // How long stragglers (checks that ignore their deadline) may keep their thread after every
 // result is in before the agent exits without them.
 constexpr std::chrono::seconds kStragglerGrace{2};
+
+bool collector_link_changed(const CollectorLink& a, const CollectorLink& b) {
+  return a.url != b.url || a.token != b.token || a.ca_file != b.ca_file || a.cert_file != b.cert_file ||
+         a.key_file != b.key_file || a.batch_size != b.batch_size || a.batch_age != b.batch_age ||
+         a.heartbeat != b.heartbeat || a.timeout != b.timeout;
+}
 
 class Daemon {
  public:
@@ -56,6 +63,7 @@ class Daemon {
         log_value(spool_->path().string()), spool_->depth(), metrics_address());
     metrics_->set_spool(spool_->depth(), spool_->dropped());
     apply_checks();
+    apply_shipper();
     monitor_.start();
     wait_for_signal();
     io_.run();
@@ -86,6 +94,17 @@ class Daemon {
     return host + ":" + std::to_string(metrics_->port());
   }
 
+  // (Re)starts shipping with the current collector settings; none configured = keep spooling.
+  void apply_shipper() {
+    shipper_.reset();
+    if (cfg_.collector.url.empty()) {
+      spdlog::warn("event=no_collector note=\"no collector section: results are kept in the spool only\"");
+      return;
+    }
+    shipper_ = std::make_unique<ShipperLoop>(*spool_, cfg_, metrics_.get());
+    shipper_->start();
+  }
+
   void apply_checks() {
     std::set<std::string> ids;
     for (const auto& sc : cfg_.checks) {
@@ -108,6 +127,7 @@ class Daemon {
       spdlog::error("event=spool_write_failed check={} error={}", log_value(id),
                     log_value(s.error()));
     }
+    if (shipper_) shipper_->notify();
     metrics_->observe(id, sc.check->kind(), r, timed_out);
     metrics_->set_spool(spool_->depth(), spool_->dropped());
     spdlog::debug("event=check_result check={} kind={} status={} duration_ms={} seq={} summary={}",
@@ -170,8 +190,11 @@ class Daemon {
     next.threads = cfg_.threads;
     setup_logging(next.log_level);
     monitor_.set_limits(next.limits);
+    const bool link_changed = collector_link_changed(cfg_.collector, next.collector) ||
+                              cfg_.id != next.id || cfg_.labels != next.labels;
     cfg_ = std::move(next);
     apply_checks();
+    if (link_changed) apply_shipper();
     spdlog::info("event=config_reloaded agent={} checks={}", log_value(cfg_.id),
                  cfg_.checks.size());
   }
@@ -183,6 +206,7 @@ class Daemon {
                  signo == SIGINT ? "SIGINT" : "SIGTERM", scheduler_.undelivered());
     monitor_.stop();
     scheduler_.stop([this] {
+      shipper_.reset();  // stops; whatever is unsent stays in the spool for the next start
       signals_.cancel();
       io_.stop();
     });
@@ -198,6 +222,7 @@ class Daemon {
   Scheduler scheduler_;
   SelfMonitor monitor_;
   boost::asio::signal_set signals_;
+  std::unique_ptr<ShipperLoop> shipper_;
   std::map<std::string, Status> last_status_;
   bool stopping_ = false;
 };
@@ -216,7 +241,10 @@ int run_agent(const std::string& config_path, const AgentConfigOverrides& overri
     return 2;
   }
   setup_logging(cfg.log_level);
-  auto spool = Spool::open(cfg.state_dir);
+  SpoolOptions spool_options;
+  spool_options.max_bytes = cfg.spool_max_bytes;
+  spool_options.max_rows = cfg.spool_max_rows;
+  auto spool = Spool::open(cfg.state_dir, spool_options);
   if (!spool) {
     spdlog::critical("event=agent_failed error={}", log_value(spool.error()));
     return 1;

@@ -8,7 +8,7 @@
 namespace xj {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -138,7 +138,15 @@ Expected<bool> Spool::init_schema() {
       "  count INTEGER NOT NULL,"
       "  from_ts INTEGER NOT NULL,"
       "  to_ts INTEGER NOT NULL);"
-      "PRAGMA user_version=1;"
+      // v2: results the collector refused one by one (400), kept for inspection, never shipped.
+      "CREATE TABLE IF NOT EXISTS rejected("
+      "  seq INTEGER PRIMARY KEY,"
+      "  ts INTEGER NOT NULL,"
+      "  check_id TEXT NOT NULL,"
+      "  body TEXT NOT NULL,"
+      "  reason TEXT NOT NULL,"
+      "  rejected_ts INTEGER NOT NULL);"
+      "PRAGMA user_version=2;"
       "COMMIT;";
   if (sqlite3_exec(db_, ddl, nullptr, nullptr, nullptr) != SQLITE_OK) {
     auto err = db_error("cannot create the tables");
@@ -291,17 +299,17 @@ Expected<bool> Spool::drop_oldest(std::uint64_t n, const char* reason) {
   return true;
 }
 
-Expected<std::vector<SpooledResult>> Spool::peek(std::size_t max_count,
+Expected<std::vector<SpoolEntry>> Spool::peek(std::size_t max_count,
                                                  std::size_t max_bytes) const {
   std::lock_guard lock(mu_);
   Stmt q(db_, "SELECT seq, body FROM results ORDER BY seq LIMIT ?");
   if (!q.ok()) return db_error("cannot prepare peek");
   q.bind(1, static_cast<std::int64_t>(max_count));
-  std::vector<SpooledResult> out;
+  std::vector<SpoolEntry> out;
   std::size_t total = 0;
   int rc;
   while ((rc = q.step()) == SQLITE_ROW) {
-    SpooledResult r{q.i64(0), q.text(1)};
+    SpoolEntry r{q.i64(0), q.text(1)};
     if (!out.empty() && total + r.json.size() > max_bytes) break;
     total += r.json.size();
     out.push_back(std::move(r));
@@ -343,6 +351,38 @@ Expected<std::uint64_t> Spool::ack(std::int64_t upto_seq) {
   bytes_ -= std::min(bytes_, freed);
   if (auto c = refresh_ends(); !c) return Error{c.error()};
   return deleted;
+}
+
+Expected<bool> Spool::quarantine(std::int64_t seq, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  Txn txn(db_);
+  if (!txn.ok()) return db_error("cannot begin a transaction");
+  Stmt sel(db_, "SELECT length(body) FROM results WHERE seq = ?");
+  sel.bind(1, seq);
+  if (!sel.ok()) return db_error("cannot find the rejected result");
+  if (sel.step() != SQLITE_ROW) return false;
+  const auto freed = static_cast<std::uint64_t>(sel.i64(0));
+  Stmt ins(db_,
+           "INSERT OR REPLACE INTO rejected(seq, ts, check_id, body, reason, rejected_ts) "
+           "SELECT seq, ts, check_id, body, ?, ? FROM results WHERE seq = ?");
+  ins.bind(1, reason);
+  ins.bind(2, now_epoch_ms());
+  ins.bind(3, seq);
+  if (!ins.ok() || ins.step() != SQLITE_DONE) return db_error("cannot keep the rejected result");
+  Stmt del(db_, "DELETE FROM results WHERE seq = ?");
+  del.bind(1, seq);
+  if (!del.ok() || del.step() != SQLITE_DONE) return db_error("cannot move the rejected result");
+  if (!txn.commit()) return db_error("cannot commit the quarantine");
+  rows_ -= std::min<std::uint64_t>(rows_, 1);
+  bytes_ -= std::min(bytes_, freed);
+  if (auto c = refresh_ends(); !c) return Error{c.error()};
+  return true;
+}
+
+std::uint64_t Spool::rejected() const {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT count(*) FROM rejected");
+  return q.ok() && q.step() == SQLITE_ROW ? static_cast<std::uint64_t>(q.i64(0)) : 0;
 }
 
 std::uint64_t Spool::depth() const {

@@ -1,5 +1,7 @@
 #include "xj/checks/http_check.hpp"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,13 +9,28 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "http_curl.hpp"
 #include "xj/checks/kinds.hpp"
+#include "xj/checks/utf8.hpp"
 #include "xj/common/duration.hpp"
+#include "xj/common/http_client.hpp"
 
 namespace xj {
 
 namespace {
+
+// "2027-03-01T00:00:00Z"
+std::string format_utc(std::chrono::sys_seconds t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{t - day};
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()));
+  return buf;
+}
 
 class HttpCheck : public Check {
  public:
@@ -63,13 +80,13 @@ class HttpCheck : public Check {
     return std::any_of(expect_status_.begin(), expect_status_.end(),
                        [code](const StatusPattern& p) { return p.matches(code); });
   }
-  // Sets every option of the request; false only when memory runs out.
-  bool configure(CURL* c, const RunContext& ctx, char* errbuf, BodySink& sink,
-                 CurlList& header_list) const;
-  Result transfer_failed(CURLcode rc, const std::string& cause, const RunContext& ctx) const;
+  HttpClientRequest request(const RunContext& ctx) const;
+  Result failed(const HttpClientError& e) const;
+  // Days left of the server certificate, with its names and expiry added to details.
+  void add_certificate(Result& r, const PeerCertificate& cert) const;
   // What is wrong with the answer (empty when it is as expected); body checks only run
   // when the status is one of the expected ones.
-  std::vector<std::string> answer_problems(long code, const BodySink& sink) const;
+  std::vector<std::string> answer_problems(long code, const std::string& body) const;
   // "GET url: 200 in 12 ms, certificate expires in 40 days" plus problems and thresholds.
   std::string describe(const Result& r, long code, const std::vector<std::string>& problems,
                        bool truncated) const;
@@ -93,90 +110,60 @@ class HttpCheck : public Check {
   std::uint64_t max_body_;
 };
 
-bool HttpCheck::configure(CURL* c, const RunContext& ctx, char* errbuf, BodySink& sink,
-                          CurlList& header_list) const {
+HttpClientRequest HttpCheck::request(const RunContext& ctx) const {
+  HttpClientRequest req;
+  req.method = method_;
+  req.url = url_;
+  bool has_agent = false;
   for (const auto& [name, value] : headers_) {
-    const std::string line = name + ": " + value;
-    curl_slist* grown = curl_slist_append(header_list.get(), line.c_str());
-    if (grown == nullptr) return false;
-    (void)header_list.release();  // curl_slist_append returned the same list, grown
-    header_list.reset(grown);
+    req.headers.emplace_back(name, value);
+    has_agent = has_agent || strcasecmp(name.c_str(), "User-Agent") == 0;
   }
-  curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
-  // Always set: an empty proxy means a direct connection, whatever http_proxy the agent's
-  // environment happens to carry.
-  curl_easy_setopt(c, CURLOPT_PROXY, proxy_.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM games in a threaded agent
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  if (!has_agent) req.headers.emplace_back("User-Agent", "xunjian-agent/" XJ_VERSION);
+  if (has_body_ || method_ == "POST") req.body = body_;
   // End a little before the deadline, so that this "timed out" result naming the URL is the
   // one reported, not the scheduler's generic one.
   const auto reserve =
       std::clamp(ctx.timeout / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(200));
-  const auto budget = std::max<std::int64_t>(1, (ctx.remaining() - reserve).count());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(budget));
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "xunjian-agent/" XJ_VERSION);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &write_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(ctx.cancelled));
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, follow_redirects_ ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, verify_tls_ ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, verify_tls_ ? 2L : 0L);
-  if (!ca_file_.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file_.c_str());
-  if (!cert_file_.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, cert_file_.c_str());
-  if (!key_file_.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, key_file_.c_str());
-  if (header_list) curl_easy_setopt(c, CURLOPT_HTTPHEADER, header_list.get());
-  if (method_ == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  } else if (has_body_ || method_ == "POST") {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body_.c_str());
-    if (method_ != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_.c_str());
-  } else if (method_ != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_.c_str());
-  }
-  return true;
+  req.timeout = ctx.timeout;
+  req.deadline = ctx.deadline - reserve;
+  req.verify_tls = verify_tls_;
+  req.ca_file = ca_file_;
+  req.cert_file = cert_file_;
+  req.key_file = key_file_;
+  req.max_body = max_body_;
+  req.follow_redirects = follow_redirects_;
+  req.proxy = proxy_;
+  req.cancel = ctx.cancelled;
+  return req;
 }
 
-Result HttpCheck::transfer_failed(CURLcode rc, const std::string& cause,
-                                  const RunContext& ctx) const {
+Result HttpCheck::failed(const HttpClientError& e) const {
   Result r = make_result();
-  r.details = {{"url", url_},
-               {"method", method_},
-               {"curl_code", static_cast<int>(rc)},
-               {"curl_error", cause}};
-  r.status = is_local_error(rc) ? Status::kUnknown : Status::kCritical;
-  switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-      r.summary = what_ + ": timed out after " + format_duration(ctx.timeout) + " (" + cause + ")";
-      break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-      r.summary = what_ + ": TLS verification failed: " + cause;
-      break;
-    case CURLE_SSL_CONNECT_ERROR:
-      r.summary = what_ + ": TLS handshake failed: " + cause;
-      break;
-    case CURLE_ABORTED_BY_CALLBACK:
-      r.summary = what_ + ": cancelled after the check's timeout";
-      break;
-    default:
-      r.summary = what_ + ": " + cause;
-  }
+  r.details = {{"url", url_}, {"method", method_}, {"error", e.message}};
+  // A request we could not make as configured, or were told to drop, says nothing about
+  // the service.
+  const bool ours = e.kind == HttpErrorKind::kRequest || e.kind == HttpErrorKind::kCancelled;
+  r.status = ours ? Status::kUnknown : Status::kCritical;
+  r.summary = e.message;
   return r;
 }
 
-std::vector<std::string> HttpCheck::answer_problems(long code, const BodySink& sink) const {
+void HttpCheck::add_certificate(Result& r, const PeerCertificate& cert) const {
+  const std::chrono::sys_seconds expiry{std::chrono::seconds(cert.not_after)};
+  const double days = cert_days_left(expiry, std::chrono::system_clock::now());
+  r.metrics.push_back({"cert_days_left", days, "d", {}, cert_warn_, cert_crit_});
+  r.details["cert_subject"] = utf8_clip(cert.subject);
+  r.details["cert_issuer"] = utf8_clip(cert.issuer);
+  r.details["cert_expires"] = format_utc(expiry);
+}
+
+std::vector<std::string> HttpCheck::answer_problems(long code, const std::string& body) const {
   if (!status_expected(code)) {
-    if (sink.data.empty()) return {};
-    return {"body '" + body_excerpt(sink.data) + "'"};
+    if (body.empty()) return {};
+    return {"body '" + body_excerpt(body) + "'"};
   }
   std::vector<std::string> problems;
-  const std::string& body = sink.data;
   if (!contains_.empty() && body.find(contains_) == std::string::npos) {
     problems.push_back("body does not contain '" + contains_ + "'; got '" + body_excerpt(body) +
                        "'");
@@ -226,61 +213,38 @@ std::string HttpCheck::describe(const Result& r, long code,
 }
 
 Result HttpCheck::run(const RunContext& ctx) {
-  ensure_curl_global();
   if (ctx.expired()) return unknown(what_ + ": no time left before the request started");
-  CurlHandle h(curl_easy_init(), &curl_easy_cleanup);
-  if (!h) return unknown(what_ + ": cannot initialise libcurl");
-  char errbuf[CURL_ERROR_SIZE] = {};
-  BodySink sink;
-  sink.limit = max_body_;
-  CurlList header_list(nullptr, &curl_slist_free_all);
-  if (!configure(h.get(), ctx, errbuf, sink, header_list)) {
-    return unknown(what_ + ": out of memory building the request");
-  }
-  const CURLcode rc = curl_easy_perform(h.get());
-  // Stopping at max_body is our doing, not a failed transfer.
-  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && sink.truncated)) {
-    return transfer_failed(rc, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc), ctx);
-  }
-
-  long code = 0;
-  curl_off_t total_us = 0;
-  char* effective = nullptr;
-  curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_getinfo(h.get(), CURLINFO_TOTAL_TIME_T, &total_us);
-  curl_easy_getinfo(h.get(), CURLINFO_EFFECTIVE_URL, &effective);
+  auto answer = http_request(request(ctx));
+  if (!answer) return failed(answer.failure());
+  const HttpClientResponse& res = *answer;
+  const long code = res.status;
   Result r = make_result();
   r.details = {{"url", url_},
                {"method", method_},
                {"status_code", code},
-               {"body_bytes", sink.data.size()},
-               {"body_truncated", sink.truncated}};
-  if (effective != nullptr && url_ != effective) r.details["effective_url"] = effective;
+               {"body_bytes", res.body.size()},
+               {"body_truncated", res.body_truncated},
+               {"connect_ms", res.timings.connect_ms}};
+  if (res.final_url != url_) r.details["effective_url"] = res.final_url;
+  if (res.peer_cert) r.details["tls_ms"] = res.timings.tls_ms;
   r.metrics.push_back(
       {"status_code", static_cast<double>(code), "", {}, std::nullopt, std::nullopt});
-  r.metrics.push_back({"latency_ms",
-                       static_cast<double>(total_us) / 1000.0,
-                       "ms",
-                       {},
-                       latency_warn_,
-                       latency_crit_});
-  if (const auto days = leaf_cert_days_left(h.get(), r.details)) {
-    r.metrics.push_back({"cert_days_left", *days, "d", {}, cert_warn_, cert_crit_});
-  }
-  const auto problems = answer_problems(code, sink);
+  r.metrics.push_back({"latency_ms", res.timings.total_ms, "ms", {}, latency_warn_, latency_crit_});
+  if (res.peer_cert) add_certificate(r, *res.peer_cert);
+  const auto problems = answer_problems(code, res.body);
   r.status = (status_expected(code) && problems.empty()) ? r.metrics_status() : Status::kCritical;
-  r.summary = describe(r, code, problems, sink.truncated);
+  r.summary = describe(r, code, problems, res.body_truncated);
   return r;
 }
 
 }  // namespace
 
 CheckSpec http_check_spec() {
-  ensure_curl_global();
   CheckSpec s;
   s.kind = "http";
   s.description =
-      "One HTTP(S) request with libcurl: expected status, body content (substring, regex or a "
+      "One HTTP/1.1 request over HTTP or HTTPS: expected status, body content (substring, regex or "
+      "a "
       "value at a JSON pointer), latency, and for HTTPS the days until the server certificate "
       "expires. TLS is verified unless `verify_tls: false`. Unreachable, wrong status or wrong "
       "body is critical.";
@@ -306,7 +270,7 @@ CheckSpec http_check_spec() {
        "server certificate expiring within this is a warning (0 = off)"},
       {"cert_crit", KeyType::kDuration, "7d",
        "server certificate expiring within this is critical (0 = off)"},
-      {"follow_redirects", KeyType::kBool, "false", "follow 3xx redirects (at most 10)"},
+      {"follow_redirects", KeyType::kBool, "false", "follow 3xx redirects (at most 5)"},
       {"max_body", KeyType::kSize, "1MB", "read at most this much of the body"},
       {"proxy", KeyType::kString, "",
        "proxy URL, e.g. `http://proxy:3128`; default: connect directly (http_proxy is ignored)"},
@@ -317,17 +281,12 @@ CheckSpec http_check_spec() {
       {"cert_days_left", "d", "HTTPS only: days until the leaf certificate expires"},
   };
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
-    const std::string url = o.str("url");
-    CURLU* u = curl_url();
-    const CURLUcode uc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
-    char* scheme = nullptr;
-    if (uc == CURLUE_OK) curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    const std::string sch = scheme != nullptr ? scheme : "";
-    curl_free(scheme);
-    curl_url_cleanup(u);
-    if (uc != CURLUE_OK) o.fail("url", "'" + url + "' is not a URL: " + curl_url_strerror(uc));
-    if (sch != "http" && sch != "https")
-      o.fail("url", "'" + url + "' must start with http:// or https://");
+    if (auto url = parse_url(o.str("url")); !url) o.fail("url", url.error());
+    if (o.has("proxy")) {
+      auto proxy = parse_url(o.str("proxy"));
+      if (!proxy || proxy->https() || proxy->target != "/")
+        o.fail("proxy", "'" + o.str("proxy") + "' is not of the form http://host:port");
+    }
     const std::string method = o.str("method");
     if (method.empty() ||
         method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {

@@ -1,6 +1,4 @@
-// Pure helpers of the http check (declared in http_check.hpp), kept apart from the libcurl code.
-#include <array>
-#include <cstdio>
+// Pure helpers of the http check (declared in http_check.hpp), kept apart from the requests.
 #include <nlohmann/json.hpp>
 
 #include "xj/checks/http_check.hpp"
@@ -21,55 +19,6 @@ Expected<StatusPattern> parse_status_pattern(std::string_view text) {
   }
   const int code = hundreds + (text[1] - '0') * 10 + (text[2] - '0');
   return StatusPattern{code, code};
-}
-
-namespace {
-
-std::optional<int> month_number(std::string_view name) {
-  static constexpr std::array<std::string_view, 12> kMonths = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (std::size_t i = 0; i < kMonths.size(); ++i) {
-    if (kMonths[i] == name) return static_cast<int>(i) + 1;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-Expected<std::chrono::sys_seconds> parse_cert_expiry(std::string_view text) {
-  auto bad = [&] {
-    return make_error("unrecognised certificate date '" + std::string(text) + "'");
-  };
-  const std::string s(text);
-  char mon[4] = {};
-  char zone[4] = {};
-  int y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0, used = 0;
-  // OpenSSL: "Mar  1 00:00:00 2027 GMT", possibly "00:00:00.5" for GeneralizedTime fractions.
-  if (std::sscanf(s.c_str(), "%3s %d %d:%d:%d%n", mon, &d, &hh, &mm, &ss, &used) == 5) {
-    auto month = month_number(mon);
-    if (!month) return bad();
-    m = *month;
-    std::size_t pos = static_cast<std::size_t>(used);
-    if (pos < s.size() && s[pos] == '.') {
-      ++pos;
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    }
-    int tail = 0;
-    if (std::sscanf(s.c_str() + pos, " %d %3s%n", &y, zone, &tail) != 2) return bad();
-    if (s.find_first_not_of(' ', pos + static_cast<std::size_t>(tail)) != std::string::npos) {
-      return bad();
-    }
-  } else if (std::sscanf(s.c_str(), "%d-%d-%d %d:%d:%d %3s%n", &y, &m, &d, &hh, &mm, &ss, zone,
-                         &used) == 7) {
-    if (s.find_first_not_of(' ', static_cast<std::size_t>(used)) != std::string::npos) return bad();
-  } else {
-    return bad();
-  }
-  if (std::string_view(zone) != "GMT" && std::string_view(zone) != "UTC") return bad();
-  using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60) return bad();
-  return sys_seconds(sys_days(ymd)) + hours(hh) + minutes(mm) + seconds(ss);
 }
 
 double cert_days_left(std::chrono::sys_seconds expiry, std::chrono::system_clock::time_point now) {

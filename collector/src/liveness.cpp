@@ -18,7 +18,7 @@ std::string format_local_time(std::int64_t epoch_ms) {
 }
 
 Liveness::Liveness(Store& store, std::chrono::milliseconds heartbeat, int missed, Clock clock)
-    : store_(store), heartbeat_(heartbeat), missed_(missed), clock_(std::move(clock)) {
+    : store_(store), heartbeat_(heartbeat), missed_(missed), clock_(std::move(clock)), started_ms_(clock_()) {
   for (const auto& c : store_.checks(CheckFilter{})) {
     if (c.check == kCheckId) state_[c.host] = c.status;
   }
@@ -61,6 +61,7 @@ std::size_t Liveness::sweep() {
   const std::int64_t now = clock_();
   const std::int64_t limit = heartbeat_.count() * missed_;
   std::size_t down = 0;
+  if (now - started_ms_ <= limit) return 0;
   for (const auto& h : store_.hosts()) {
     std::int64_t silent = now - h.last_contact_ms;
     if (silent <= limit) continue;

@@ -1,14 +1,15 @@
 // Helpers for the agent tests: fresh scratch dirs under the build dir, an HTTP GET over
-// loopback (libcurl), and reading one sample out of Prometheus text exposition.
+// loopback (xj::http_request), and reading one sample out of Prometheus text exposition.
 #pragma once
 
-#include <curl/curl.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <optional>
 #include <sstream>
 #include <string>
+
+#include "xj/common/http_client.hpp"
 
 namespace xj::test {
 
@@ -28,22 +29,12 @@ struct HttpReply {
 };
 
 inline HttpReply http_get(const std::string& url) {
-  HttpReply reply;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 3000L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION, +[](char* p, size_t size, size_t n, void* out) -> size_t {
-        static_cast<std::string*>(out)->append(p, size * n);
-        return size * n;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
-  CURLcode rc = curl_easy_perform(curl);
-  if (rc != CURLE_OK) reply.error = curl_easy_strerror(rc);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.code);
-  curl_easy_cleanup(curl);
-  return reply;
+  HttpClientRequest req;
+  req.url = url;
+  req.timeout = std::chrono::seconds(3);
+  auto r = http_request(req);
+  if (!r) return {0, "", r.error()};
+  return {r->status, r->body, ""};
 }
 
 // Value of the sample whose name and labels are exactly `series`, e.g.

@@ -21,7 +21,7 @@ struct BrokenConfig {
 // Line numbers count from 1 at the first line of `yaml`.
 const BrokenConfig kBroken[] = {
     {"unknown top-level section", "agent: {id: a}\ncolector: {url: x}\n", 2,
-     "unknown key 'colector'; allowed: agent, defaults, checks"},
+     "unknown key 'colector'; allowed: agent, collector, defaults, checks"},
     {"unknown key in agent", "agent:\n  id: a\n  stat_dir: /tmp\n", 3, "agent: unknown key 'stat_dir'"},
     {"bad log level", "agent:\n  log_level: loud\n", 2, "key 'log_level': 'loud'"},
     {"threads out of range", "agent:\n  threads: 0\n", 2, "key 'threads'"},
@@ -47,6 +47,13 @@ const BrokenConfig kBroken[] = {
     {"enabled not a boolean", "checks:\n  - kind: load\n    enabled: maybe\n", 3, "key 'enabled'"},
     {"duplicate check id", "checks:\n  - kind: load\n  - kind: load\n", 3, "duplicate check id 'load'"},
     {"check that is not a map", "checks:\n  - load\n", 2, "checks[0]: a check must be a map"},
+    {"collector url that is not a URL", "collector:\n  url: collector:8443\n", 2, "collector: key 'url'"},
+    {"plain http to a remote collector", "collector:\n  url: http://10.0.0.5:8443\n  token_file: /dev/null\n", 2,
+     "plain http to another host"},
+    {"collector without token file", "collector:\n  url: https://c:8443\n", 2, "key 'token_file': is required"},
+    {"unreadable token file", "collector:\n  url: https://c:8443\n  token_file: /nonexistent/agent.token\n", 3,
+     "cannot read '/nonexistent/agent.token'"},
+    {"unknown key in collector", "collector:\n  url: https://c:8443\n  tokenfile: x\n", 3, "unknown key 'tokenfile'"},
     {"YAML syntax error", "agent:\n  id: [unclosed\nchecks: []\n", 3, "YAML syntax error"},
 };
 

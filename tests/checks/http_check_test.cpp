@@ -2,26 +2,15 @@
 // tests/fixtures/http/server.py on 127.0.0.1 (plain and HTTPS with a fresh self-signed cert).
 #include "xj/checks/http_check.hpp"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <regex>
 #include <string>
 
+#include "../fixtures/http/test_server.hpp"
 #include "xj/checks/registry.hpp"
 #include "xj/common/config_error.hpp"
-
-extern char** environ;
 
 using namespace xj;
 using namespace std::chrono_literals;
@@ -29,64 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The fixture server as a child process; killed and reaped on destruction.
-class TestServer {
- public:
-  explicit TestServer(std::vector<std::string> extra_args) {
-    std::vector<std::string> args = {"python3",
-                                     std::string(XJ_SOURCE_DIR) + "/tests/fixtures/http/server.py"};
-    args.insert(args.end(), extra_args.begin(), extra_args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int in[2], out[2];
-    REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    const int rc = ::posix_spawnp(&pid_, "python3", &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(in[0]);
-    ::close(out[1]);
-    stdin_ = in[1];
-    INFO("python3 is needed for the HTTP test server (scripts/deps.sh installs it)");
-    REQUIRE(rc == 0);
-    // The server prints its port once it listens; give it 10 s at most.
-    std::string line;
-    pollfd p{out[0], POLLIN, 0};
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buf[64];
-      const ssize_t n = ::read(out[0], buf, sizeof buf);
-      if (n <= 0) break;
-      line.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(out[0]);
-    INFO("server.py printed '" << line << "'");
-    REQUIRE(line.find('\n') != std::string::npos);
-    port_ = std::stoi(line);
-  }
-  ~TestServer() {
-    ::close(stdin_);
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  std::string url(const std::string& path, const std::string& scheme = "http") const {
-    return scheme + "://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int stdin_ = -1;
-  int port_ = 0;
-};
+using TestServer = test::HttpTestServer;
+using test::closed_port;
 
 // Per test process: ctest runs each test case in its own process, possibly in parallel.
 struct ScratchDir {
@@ -106,13 +39,8 @@ fs::path scratch_dir() {
 // A self-signed certificate for 127.0.0.1, valid for 10 days.
 const fs::path& tls_cert() {
   static const fs::path cert = [] {
-    const fs::path c = scratch_dir() / "cert.pem", k = scratch_dir() / "key.pem";
-    const std::string cmd =
-        "openssl req -x509 -newkey rsa:2048 -days 10 -nodes -subj /CN=127.0.0.1"
-        " -addext subjectAltName=IP:127.0.0.1 -keyout " +
-        k.string() + " -out " + c.string() + " 2>/dev/null";
-    INFO(cmd);
-    REQUIRE(std::system(cmd.c_str()) == 0);
+    const fs::path c = scratch_dir() / "cert.pem";
+    test::make_self_signed(c, scratch_dir() / "key.pem", "/CN=127.0.0.1", "IP:127.0.0.1");
     return c;
   }();
   return cert;
@@ -139,18 +67,6 @@ const Metric* metric(const Result& r, const std::string& name) {
     if (m.name == name) return &m;
   }
   return nullptr;
-}
-
-int closed_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);  // nothing listens there now
-  return ntohs(a.sin_port);
 }
 
 }  // namespace
@@ -228,7 +144,7 @@ TEST_CASE("a server slower than the timeout is critical within about the timeout
   CHECK(r.summary.rfind("GET " + url + ": timed out after 1s", 0) == 0);
 }
 
-TEST_CASE("a closed port is critical naming the URL and curl's error", "[http][real]") {
+TEST_CASE("a closed port is critical naming the URL and the cause", "[http][real]") {
   const std::string url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/health";
   Result r = run_yaml("kind: http\nurl: " + url + "\n");
   INFO(r.summary);
@@ -285,7 +201,7 @@ TEST_CASE("the agent's http_proxy is ignored and only a configured proxy is used
   CHECK(direct.status == Status::kOk);
   INFO(proxied.summary);
   CHECK(proxied.status == Status::kCritical);
-  CHECK(proxied.details["curl_error"].get<std::string>().find("port " + dead_proxy.substr(17)) !=
+  CHECK(proxied.details["error"].get<std::string>().find("proxy " + dead_proxy.substr(7)) !=
         std::string::npos);
 }
 
@@ -294,7 +210,7 @@ TEST_CASE("HTTPS with a self-signed certificate fails verification when no CA is
   Result r = run_yaml("kind: http\nurl: " + tls_server().url("/ok", "https") + "\n");
   INFO(r.summary);
   CHECK(r.status == Status::kCritical);
-  CHECK(r.summary.find("TLS verification failed") != std::string::npos);
+  CHECK(r.summary.find("certificate verify failed") != std::string::npos);
   CHECK(r.summary.find("certificate") != std::string::npos);
   // Switching verification off is an explicit choice that makes it pass.
   Result off = run_yaml("kind: http\nurl: " + tls_server().url("/ok", "https") +
@@ -316,12 +232,26 @@ TEST_CASE("HTTPS trusted through ca_file reports the certificate's days left",
   // 10 while the certificate is less than a second old, 9 after.
   CHECK((r.summary.find("certificate expires in 9 days") != std::string::npos ||
          r.summary.find("certificate expires in 10 days") != std::string::npos));
+  CHECK(r.details["cert_subject"] == "CN=127.0.0.1");
+  CHECK(r.details["cert_issuer"] == "CN=127.0.0.1");
+  const std::string expires = r.details["cert_expires"];
+  INFO(expires);
+  CHECK(std::regex_match(expires, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
 
   Result warn = run_yaml(base + "cert_warn: 30d\n");  // the default
   CHECK(warn.status == Status::kWarning);
   CHECK(warn.summary.find("warning below 30 days") != std::string::npos);
   Result crit = run_yaml(base + "cert_crit: 15d\n");
   CHECK(crit.status == Status::kCritical);
+}
+
+TEST_CASE("a ca_file that cannot be read makes the check unknown, not critical",
+          "[http][real][tls]") {
+  Result r = run_yaml("kind: http\nurl: " + tls_server().url("/ok", "https") +
+                      "\nca_file: /nonexistent/ca.pem\n");
+  INFO(r.summary);
+  CHECK(r.status == Status::kUnknown);
+  CHECK(r.summary.find("cannot read '/nonexistent/ca.pem'") != std::string::npos);
 }
 
 TEST_CASE("http configs with bad values are rejected at load naming the key", "[http]") {
@@ -340,6 +270,8 @@ TEST_CASE("http configs with bad values are rejected at load naming the key", "[
       {"url: http://x/\nregex: '(['", "key 'regex'"},
       {"url: http://x/\nkey_file: /k.pem", "key 'key_file'"},
       {"url: http://x/\nlatency_warn: fast", "key 'latency_warn'"},
+      {"url: http://x/\nproxy: https://proxy:3128", "key 'proxy'"},
+      {"url: 'http://[::1/'", "key 'url'"},
       {"method: GET", "missing required key 'url'"},
   };
   for (const auto& c : cases) {

@@ -47,6 +47,9 @@ class AgentMetrics {
 
   void set_spool(std::uint64_t depth, std::uint64_t dropped_total);
   void spool_write_failed();
+  void shipped(std::size_t results);
+  void ship_failed();
+  void quarantined();
   void set_process(std::uint64_t rss_bytes, double cpu_seconds_total);
   void limit_exceeded(const std::string& resource);
 

@@ -27,6 +27,20 @@ struct ScheduledCheck {
   std::string source;  // "agent.yaml:14", for messages
 };
 
+// Where and how results are shipped (agent.yaml `collector:`); no url = results stay spooled.
+struct CollectorLink {
+  std::string url;           // https://collector:8443 (the /api/v1/results path is added)
+  std::string token;         // read from token_file at load; never logged
+  std::string token_file;
+  std::string ca_file;       // CA that signed the collector's certificate (default: system CAs)
+  std::string cert_file, key_file;  // client certificate, when the collector asks for one
+  bool insecure_http = false;       // allow http:// to a host other than loopback
+  std::size_t batch_size = 500;
+  std::chrono::milliseconds batch_age{2'000};  // let results gather this long before a post
+  std::chrono::milliseconds heartbeat{30'000};
+  std::chrono::milliseconds timeout{10'000};
+};
+
 struct AgentConfig {
   std::string file;
   std::string id;  // default: hostname
@@ -35,10 +49,13 @@ struct AgentConfig {
   std::string log_level = "info";
   std::string metrics_listen = "127.0.0.1:9465";  // "" or "off" disables /metrics
   std::size_t threads = 4;                         // blocking work (DB drivers, exec)
+  std::uint64_t spool_max_bytes = 256ull << 20;    // beyond this the oldest results go (gap recorded)
+  std::uint64_t spool_max_rows = 1'000'000;
   AgentLimits limits;
   std::vector<std::string> exec_allow;
   std::chrono::milliseconds default_interval{60'000};
   std::chrono::milliseconds default_timeout{10'000};
+  CollectorLink collector;
   std::vector<ScheduledCheck> checks;  // enabled checks only
   std::size_t disabled_checks = 0;
 };

@@ -45,7 +45,7 @@ struct SpoolOptions {
   std::uint64_t max_file_bytes = 0;
 };
 
-struct SpooledResult {
+struct SpoolEntry {
   std::int64_t seq = 0;
   std::string json;  // the wire form of the Result, without seq (the shipper adds it)
 };
@@ -77,12 +77,19 @@ class Spool {
 
   // Oldest results first, at most max_count of them and max_bytes of JSON in total — but
   // always at least one when the spool is not empty, so a huge result cannot block shipping.
-  Expected<std::vector<SpooledResult>> peek(std::size_t max_count, std::size_t max_bytes) const;
+  Expected<std::vector<SpoolEntry>> peek(std::size_t max_count, std::size_t max_bytes) const;
   // Gaps left by the cap, oldest first.
   Expected<std::vector<SpoolGap>> gaps() const;
   // Deletes every result with seq <= upto_seq, and the gaps that end there; returns how many
   // results went. The shipper calls this only after the collector acknowledged upto_seq.
   Expected<std::uint64_t> ack(std::int64_t upto_seq);
+
+  // Moves one result the collector refused on its own (HTTP 400 for a batch of one) out of
+  // the queue into the `rejected` table, where it is kept for inspection and never shipped:
+  // otherwise one malformed result would block everything behind it forever. False when no
+  // result has that seq.
+  Expected<bool> quarantine(std::int64_t seq, const std::string& reason);
+  std::uint64_t rejected() const;   // results kept in quarantine
 
   std::uint64_t depth() const;      // results stored
   std::uint64_t bytes() const;      // JSON bytes stored

@@ -1,5 +1,5 @@
-// `http`: one HTTP(S) request through libcurl; status, body content, latency and the server
-// certificate's days left. The pure pieces (status patterns, certificate dates, body
+// `http`: one HTTP(S) request through xj::http_request; status, body content, latency and the
+// server certificate's days left. The pure pieces (status patterns, certificate dates, body
 // matching) are exposed here so tests can feed them odd input directly.
 #pragma once
 
@@ -22,14 +22,9 @@ struct StatusPattern {
 // "200" -> 200..200, "2xx" / "2XX" -> 200..299. Anything else is an error naming the text.
 Expected<StatusPattern> parse_status_pattern(std::string_view text);
 
-// The "Expire date" of a certificate as libcurl reports it in CURLOPT_CERTINFO. The OpenSSL
-// backend prints "Mar  1 00:00:00 2027 GMT" (ASN1_TIME_print, optional fractional seconds);
-// curl's own ASN.1 code (GnuTLS and others) prints "2027-03-01 00:00:00 GMT". Both are UTC.
-// Seconds, not system_clock's nanoseconds: "no expiry" certificates say 9999-12-31, beyond
-// what a nanosecond count reaches.
-Expected<std::chrono::sys_seconds> parse_cert_expiry(std::string_view text);
-
-// Days from `now` until `expiry`, fractional; negative once expired.
+// Days from `now` until `expiry` (a certificate's notAfter), fractional; negative once
+// expired. Seconds, not system_clock's nanoseconds: "no expiry" certificates say 9999-12-31,
+// beyond what a nanosecond count reaches.
 double cert_days_left(std::chrono::sys_seconds expiry, std::chrono::system_clock::time_point now);
 
 // Compares the value at an RFC 6901 pointer in a JSON body with the expected text. A string

@@ -3,10 +3,28 @@
 // Limits that protect the collector from bad clients: body size (413), header and body read
 // timeouts (a slowloris client is cut off, 408), connection count. TLS 1.2+ only. Plain HTTP
 // is refused on non-loopback addresses unless `insecure_http` is set.
+//
+// Threads: `threads` I/O threads run one io_context; the handler is called on them, one request
+// at a time per connection. A handler may block briefly (an SQLite commit) — that holds one I/O
+// thread, so keep `threads` >= 2 when commits can take long.
+//
+// Limits in detail:
+// - read_timeout bounds the request header (from the first byte waited for) and, separately,
+//   the body; a client that sent part of a request by then gets 408 and is closed, an idle
+//   keep-alive connection is just closed. The TLS handshake and writing a response are bounded
+//   by read_timeout too.
+// - max_body_bytes applies to the body as sent and again to the gunzipped body (413, closed).
+// - Connections beyond max_connections are accepted and closed at once: plain HTTP ones get a
+//   best-effort 503 first; TLS ones are closed without a handshake, which is the cost the
+//   limit exists to avoid.
+// - Malformed HTTP or a bad percent-escape in the target: 400; request header over 16 KiB:
+//   431; Content-Encoding other than gzip/identity: 415; bad gzip: 400. All of these close
+//   the connection; the server itself keeps serving.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,7 +41,13 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 8u << 20;  // compressed and decompressed
   std::chrono::milliseconds read_timeout{10'000};
   std::size_t max_connections = 1024;
-  std::size_t threads = 2;                // I/O threads; handlers run on them
+  std::size_t threads = 2;  // I/O threads; handlers run on them
+
+  // Called for every request or connection the server refuses by itself, before any handler
+  // sees it, with a reason: "bad_request" (400), "timeout" (408), "body_too_large" (413),
+  // "unsupported_encoding" (415), "header_too_large" (431), "too_many_connections" (503).
+  // Runs on an I/O thread, so it must be thread-safe (a Prometheus counter is). Optional.
+  std::function<void(const std::string& reason)> on_reject;
 };
 
 class HttpServer {
@@ -33,10 +57,13 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving on its own threads. The error names the address and the cause.
+  // Binds and starts serving on its own threads. The error names the address and the cause
+  // (or the TLS file and the cause). Returns the bound port. Call once.
   Expected<std::uint16_t> start();
+  // Stops accepting, drops every connection (a handler already running finishes first) and
+  // joins the threads. Idempotent; the destructor calls it.
   void stop();
-  std::uint16_t port() const;
+  std::uint16_t port() const;  // 0 before start()
 
  private:
   struct Impl;

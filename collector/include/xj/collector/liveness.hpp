@@ -21,7 +21,9 @@ class Liveness {
 
   // After each committed agent batch: a host that was down (or never seen) is alive again.
   void on_contact(const AgentInfo& agent);
-  // Periodically: hosts silent for too long go critical. Returns how many went down.
+  // Periodically: hosts silent for too long go critical. Returns how many went down. For the
+  // first `missed` heartbeats after the collector starts nobody is declared down: agents that
+  // spooled while the collector was away must get the chance to reconnect first.
   std::size_t sweep();
 
   static constexpr const char* kCheckId = "host:alive";
@@ -34,6 +36,7 @@ class Liveness {
   std::chrono::milliseconds heartbeat_;
   int missed_;
   Clock clock_;
+  std::int64_t started_ms_;  // no host is declared down before the collector has listened this long
   std::mutex mu_;
   std::map<std::string, Status> state_;  // last host:alive status per host
 };

@@ -80,13 +80,17 @@ struct StatusChange {
   Status from = Status::kUnknown, to = Status::kUnknown;
   std::int64_t ts_ms = 0;
   std::string summary;
+  bool first = false;  // the check's first result: there was no status before (`from` unused)
 };
 
 struct SeriesQuery {
   std::string host, check, metric;
   Labels labels;  // must match exactly when given
+  // Raw points with from <= ts <= to; rollup buckets that overlap [from, to].
   std::int64_t from_ms = 0, to_ms = 0;
-  std::int64_t step_ms = 0;  // 0: raw points; >= 1h: hourly rollups; >= 1d: daily rollups
+  // 0: raw points; >= 1h: hourly rollups; >= 1d: daily rollups (local days); in between,
+  // buckets of the source merged step/bucket at a time, counted from the first bucket.
+  std::int64_t step_ms = 0;
 };
 
 struct SeriesPoint {

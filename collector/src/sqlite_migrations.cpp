@@ -1,0 +1,192 @@
+#include "detail/sqlite_migrations.hpp"
+
+namespace xj::detail {
+namespace {
+
+// Version 1. Layout notes for readers of the file (reports read the rollup and status tables):
+// - Times are UTC epoch ms. Hourly buckets start at UTC hours; daily buckets at local
+//   midnight of meta.timezone (as UTC ms).
+// - The high-volume tables (results, samples) declare no foreign keys: checking them would
+//   cost a lookup per row; ingest writes them only with ids it just resolved.
+// - samples is keyed by the minute (slot = ts / 60000) first: what arrives together is
+//   stored together (each commit touches a few pages at the tail instead of one page per
+//   series), retention drops whole minutes from the front, and rolling up an hour reads one
+//   contiguous range. A series' raw points are read with one seek per minute.
+// - rollup_state: buckets before rolled_to are rolled up; the bucket starting at rolled_to is
+//   rolled up for series ids below partial_sid; everything later is computed from samples.
+// - status_hourly / status_daily: milliseconds spent in each status per check and bucket; the
+//   time between two results counts as the earlier result's status (capped).
+const char* const kV1 = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE hosts(
+  hid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  hostname TEXT NOT NULL,
+  version TEXT NOT NULL,
+  labels TEXT NOT NULL,            -- JSON object
+  first_seen INTEGER NOT NULL,
+  last_contact INTEGER NOT NULL    -- 0: never (only collector-made results so far)
+);
+
+CREATE TABLE checks(
+  cid INTEGER PRIMARY KEY,
+  hid INTEGER NOT NULL REFERENCES hosts(hid),
+  check_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status INTEGER NOT NULL,         -- 0 ok, 1 warning, 2 critical, 3 unknown
+  summary TEXT NOT NULL,
+  since INTEGER NOT NULL,          -- when the current status began
+  last_ts INTEGER NOT NULL,        -- the newest result applied
+  metrics TEXT NOT NULL,           -- JSON array: the newest result's metrics
+  UNIQUE(hid, check_id)
+);
+
+-- Which (agent, seq) are stored: disjoint closed ranges per host, so dedupe outlives the
+-- raw results and costs a few rows per agent instead of an index entry per result.
+CREATE TABLE agent_seqs(
+  hid INTEGER NOT NULL,
+  lo INTEGER NOT NULL,
+  hi INTEGER NOT NULL,
+  PRIMARY KEY(hid, lo)
+) WITHOUT ROWID;
+
+CREATE TABLE results(
+  rid INTEGER PRIMARY KEY,
+  hid INTEGER NOT NULL,
+  cid INTEGER NOT NULL,
+  seq INTEGER NOT NULL,            -- 0: collector-made
+  ts INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL               -- the result's wire JSON
+);
+
+CREATE TABLE series(
+  sid INTEGER PRIMARY KEY,
+  cid INTEGER NOT NULL REFERENCES checks(cid),
+  metric TEXT NOT NULL,
+  labels TEXT NOT NULL,            -- canonical JSON object (keys sorted)
+  unit TEXT NOT NULL,
+  UNIQUE(cid, metric, labels)
+);
+
+CREATE TABLE samples(
+  slot INTEGER NOT NULL,           -- ts / 60000
+  sid INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  rid INTEGER NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY(slot, sid, ts, rid)
+) WITHOUT ROWID;
+
+CREATE TABLE rollup_hourly(
+  bucket INTEGER NOT NULL,
+  sid INTEGER NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  sum REAL NOT NULL,
+  count INTEGER NOT NULL,
+  last REAL NOT NULL,
+  last_ts INTEGER NOT NULL,
+  PRIMARY KEY(bucket, sid)
+) WITHOUT ROWID;
+CREATE INDEX rollup_hourly_by_series ON rollup_hourly(sid, bucket);
+
+CREATE TABLE rollup_daily(
+  bucket INTEGER NOT NULL,
+  sid INTEGER NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  sum REAL NOT NULL,
+  count INTEGER NOT NULL,
+  last REAL NOT NULL,
+  last_ts INTEGER NOT NULL,
+  PRIMARY KEY(bucket, sid)
+) WITHOUT ROWID;
+CREATE INDEX rollup_daily_by_series ON rollup_daily(sid, bucket);
+
+CREATE TABLE rollup_state(
+  level TEXT PRIMARY KEY,          -- 'hour', 'day'
+  rolled_to INTEGER NOT NULL,
+  partial_sid INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE status_hourly(
+  bucket INTEGER NOT NULL,
+  cid INTEGER NOT NULL,
+  ok_ms INTEGER NOT NULL,
+  warning_ms INTEGER NOT NULL,
+  critical_ms INTEGER NOT NULL,
+  unknown_ms INTEGER NOT NULL,
+  PRIMARY KEY(bucket, cid)
+) WITHOUT ROWID;
+CREATE INDEX status_hourly_by_check ON status_hourly(cid, bucket);
+
+CREATE TABLE status_daily(
+  bucket INTEGER NOT NULL,
+  cid INTEGER NOT NULL,
+  ok_ms INTEGER NOT NULL,
+  warning_ms INTEGER NOT NULL,
+  critical_ms INTEGER NOT NULL,
+  unknown_ms INTEGER NOT NULL,
+  PRIMARY KEY(bucket, cid)
+) WITHOUT ROWID;
+CREATE INDEX status_daily_by_check ON status_daily(cid, bucket);
+
+CREATE TABLE status_changes(
+  id INTEGER PRIMARY KEY,
+  cid INTEGER NOT NULL REFERENCES checks(cid),
+  ts INTEGER NOT NULL,
+  from_status INTEGER,             -- NULL: the check's first result
+  to_status INTEGER NOT NULL,
+  summary TEXT NOT NULL
+);
+CREATE INDEX status_changes_by_check ON status_changes(cid, ts);
+CREATE INDEX status_changes_by_ts ON status_changes(ts);
+
+CREATE TABLE gaps(
+  hid INTEGER NOT NULL REFERENCES hosts(hid),
+  from_seq INTEGER NOT NULL,
+  to_seq INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  from_ts INTEGER NOT NULL,
+  to_ts INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  PRIMARY KEY(hid, from_seq)
+) WITHOUT ROWID;
+
+CREATE TABLE tokens(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: audit entries name tokens by id
+  name TEXT NOT NULL,
+  role TEXT,                             -- NULL: agent token
+  hash TEXT NOT NULL UNIQUE,             -- lower-case hex SHA-256 of the token
+  created INTEGER NOT NULL,
+  last_used INTEGER NOT NULL DEFAULT 0,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  revoked_at INTEGER
+);
+
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+)sql";
+
+}  // namespace
+
+const std::vector<const char*>& sqlite_migrations() {
+  static const std::vector<const char*> list = {kV1};
+  return list;
+}
+
+}  // namespace xj::detail
