@@ -1,0 +1,18 @@
+// What the benchmark reads about a process from /proc: CPU time and memory.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace xj::bench {
+
+struct ProcSample {
+  double cpu_s = 0;      // utime + stime of all its threads
+  double rss_mib = 0;    // VmRSS
+  double hwm_mib = 0;    // VmHWM: peak resident set since it started
+  int threads = 0;
+};
+
+std::optional<ProcSample> sample_process(int pid);
+
+}  // namespace xj::bench
