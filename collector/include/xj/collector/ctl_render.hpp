@@ -1,0 +1,22 @@
+// xunjianctl's tables: the collector's JSON answers (GET /api/v1/hosts, /hosts/{id},
+// /checks, /series) as aligned text, times in the contract zone. Pure functions of the JSON,
+// so the layout is tested without a collector. A field missing or of the wrong type shows
+// as empty rather than aborting: the operator still sees the rest.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "xj/collector/ctl_time.hpp"
+
+namespace xj {
+
+std::string render_hosts(const nlohmann::json& answer, const ContractZone& zone);
+std::string render_host(const nlohmann::json& answer, const ContractZone& zone);
+std::string render_checks(const nlohmann::json& answer, const ContractZone& zone);
+std::string render_series(const nlohmann::json& answer, const ContractZone& zone);
+
+// 85.5 -> "85.5", 3.0 -> "3", 0.000123 -> "0.000123", 1e20 -> "1e+20".
+std::string format_value(double v);
+
+}  // namespace xj

@@ -1,0 +1,168 @@
+#include "xj/collector/ctl.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string_view>
+
+#include "xj/checks/result.hpp"
+#include "xj/collector/ctl_client.hpp"
+#include "xj/collector/ctl_render.hpp"
+#include "xj/common/duration.hpp"
+
+namespace xj {
+namespace {
+
+constexpr int kOk = 0;
+constexpr int kFailed = 1;
+constexpr int kUsage = 2;
+
+std::string env_or(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+// A token on the command line would sit in `ps` output and shell history for anyone on the
+// box to read, so there is no --token option, and trying one gets an explanation.
+bool token_on_command_line(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") break;
+    if (a == "--token" || a.rfind("--token=", 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int ctl_main(int argc, char** argv) {
+  if (token_on_command_line(argc, argv)) {
+    std::cerr << "xunjianctl: the token is never given on the command line (ps and shell history "
+                 "would show it); set XJ_TOKEN or use --token-file FILE\n";
+    return kUsage;
+  }
+  CLI::App app{"xunjianctl: query the xunjian collector's API (hosts, checks, series)"};
+  app.set_version_flag("--version", std::string("xunjianctl ") + XJ_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command: `xunjianctl hosts --json`
+
+  CtlConnection conn;
+  conn.base_url = env_or("XJ_URL", conn.base_url);
+  std::string token_file, zone_name = env_or("XJ_TZ", "Asia/Shanghai"), timeout_text = "10s";
+  bool as_json = false;
+  app.add_option("--url", conn.base_url, "collector URL (default: $XJ_URL or http://127.0.0.1:8443)");
+  app.add_option("--token-file", token_file, "file holding the API token (default: $XJ_TOKEN)");
+  app.add_option("--ca-file", conn.ca_file, "PEM CA certificates for an https collector");
+  app.add_option("--tz", zone_name, "contract time zone for times shown and typed (default: $XJ_TZ or Asia/Shanghai)");
+  app.add_option("--timeout", timeout_text, "give up after this long (default 10s)");
+  app.add_flag("--json", as_json, "print the API's JSON answer as it is");
+
+  auto* hosts = app.add_subcommand("hosts", "every host: status, check counts, last contact, labels");
+  std::string host_id;
+  auto* host = app.add_subcommand("host", "one host: its checks, gaps and recent status changes");
+  host->add_option("id", host_id, "host (agent) id")->required();
+
+  std::string status, check_host, kind;
+  auto* checks = app.add_subcommand("checks", "current state of checks, filtered");
+  checks->add_option("--status", status, "ok, warning, critical or unknown")
+      ->check(CLI::IsMember({"ok", "warning", "critical", "unknown"}));
+  checks->add_option("--host", check_host, "only this host");
+  checks->add_option("--kind", kind, "only this check kind (disk, cpu, ...)");
+
+  std::string s_host, s_check, s_metric, from = "-24h", to = "now", step;
+  auto* series = app.add_subcommand("series", "one metric over time (from rollups or raw samples)");
+  series->add_option("--host", s_host, "host id")->required();
+  series->add_option("--check", s_check, "check id, e.g. disk:/data")->required();
+  series->add_option("--metric", s_metric, "metric name, e.g. used_pct")->required();
+  series->add_option("--from", from, "start: -24h, 2026-11-30 or '2026-11-30 08:00' (contract zone)")
+      ->capture_default_str();
+  series->add_option("--to", to, "end, same forms, or now")->capture_default_str();
+  series->add_option("--step", step, "bucket: 0 (raw), 1h, 1d, ... (default: chosen by the collector)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series (xunjianctl --help)\n";
+    return kUsage;
+  }
+
+  auto usage = [](const std::string& message) {
+    std::cerr << "xunjianctl: " << message << "\n";
+    return kUsage;
+  };
+  auto zone = ContractZone::load(zone_name);
+  if (!zone) return usage("--tz: " + zone.error());
+  auto timeout = parse_duration(timeout_text);
+  if (!timeout || timeout->count() <= 0) return usage("--timeout '" + timeout_text + "' is not a duration like 10s");
+  conn.timeout = *timeout;
+  auto token = load_ctl_token(token_file, std::getenv("XJ_TOKEN"));
+  if (!token) return usage(token.error());
+  conn.token = std::move(token).value();
+
+  std::string path;
+  QueryParams query;
+  std::string (*render)(const nlohmann::json&, const ContractZone&) = nullptr;
+  if (*hosts) {
+    path = "/api/v1/hosts";
+    render = render_hosts;
+  } else if (*host) {
+    // The id is one path segment; the server decodes %XX, so ids with '/' or spaces work.
+    std::string encoded;
+    for (unsigned char c : host_id) {
+      if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
+        encoded += static_cast<char>(c);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", c);
+        encoded += buf;
+      }
+    }
+    path = "/api/v1/hosts/" + encoded;
+    render = render_host;
+  } else if (*checks) {
+    path = "/api/v1/checks";
+    if (!status.empty()) query.emplace_back("status", status);
+    if (!check_host.empty()) query.emplace_back("host", check_host);
+    if (!kind.empty()) query.emplace_back("kind", kind);
+    render = render_checks;
+  } else if (*series) {
+    const std::int64_t now = now_epoch_ms();
+    auto from_ms = zone->parse(from, now);
+    if (!from_ms) return usage("--from: " + from_ms.error());
+    auto to_ms = zone->parse(to, now);
+    if (!to_ms) return usage("--to: " + to_ms.error());
+    if (*from_ms > *to_ms) return usage("--from " + from + " is after --to " + to);
+    if (!step.empty() && !parse_duration(step)) return usage("--step '" + step + "' is not a duration like 0, 1h, 1d");
+    path = "/api/v1/series";
+    query = {{"host", s_host}, {"check", s_check}, {"metric", s_metric},
+             {"from", std::to_string(*from_ms)}, {"to", std::to_string(*to_ms)}};
+    if (!step.empty()) query.emplace_back("step", step);
+    render = render_series;
+  }
+
+  auto answer = api_get(conn, path, query);
+  if (!answer) {
+    std::cerr << "xunjianctl: " << answer.error() << "\n";
+    return kFailed;
+  }
+  if (as_json) {
+    std::cout << answer->body;
+    if (answer->body.empty() || answer->body.back() != '\n') std::cout << '\n';
+  } else {
+    std::cout << render(answer->json, *zone);
+  }
+  std::cout.flush();
+  return std::cout ? kOk : kFailed;
+}
+
+}  // namespace xj

@@ -1,0 +1,3 @@
+#include "xj/collector/ctl.hpp"
+
+int main(int argc, char** argv) { return xj::ctl_main(argc, argv); }

@@ -1,0 +1,169 @@
+#include "xj/collector/ctl_render.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "xj/collector/ctl_table.hpp"
+
+namespace xj {
+namespace {
+
+using json = nlohmann::json;
+
+const json& field(const json& j, const char* key) {
+  static const json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+
+std::string str(const json& j, const char* key) {
+  const json& v = field(j, key);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return format_value(v.get<double>());
+  return "";
+}
+
+std::int64_t ms(const json& j, const char* key) {
+  const json& v = field(j, key);
+  return v.is_number() ? v.get<std::int64_t>() : 0;
+}
+
+const json& list(const json& j, const char* key) {
+  static const json empty = json::array();
+  const json& v = field(j, key);
+  return v.is_array() ? v : empty;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// {"role":"db","system":"平台"} -> "role=db system=平台" (keys in order, as JSON keeps them).
+std::string labels_text(const json& labels) {
+  std::string out;
+  if (!labels.is_object()) return out;
+  for (const auto& [k, v] : labels.items()) {
+    if (!out.empty()) out += ' ';
+    out += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return out;
+}
+
+std::string number(const json& j, const char* key) {
+  const json& v = field(j, key);
+  return v.is_number() ? format_value(v.get<double>()) : "";
+}
+
+std::string time_of(const json& j, const char* key, const ContractZone& zone) {
+  const std::int64_t t = ms(j, key);
+  return t == 0 ? "-" : zone.format(t);
+}
+
+std::string check_table(const json& checks, const ContractZone& zone, bool with_host) {
+  std::vector<std::string> header{"STATUS", "CHECK", "KIND", "SINCE", "SUMMARY"};
+  if (with_host) header.insert(header.begin(), "HOST");
+  Table t(header);
+  for (const auto& c : checks) {
+    std::vector<std::string> row{upper(str(c, "status")), str(c, "check"), str(c, "kind"),
+                                 time_of(c, "since", zone), str(c, "summary")};
+    if (with_host) row.insert(row.begin(), str(c, "host"));
+    t.add(std::move(row));
+  }
+  return t.render();
+}
+
+}  // namespace
+
+std::string format_value(double v) {
+  if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
+  char buf[40];
+  if (v == std::trunc(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  }
+  return buf;
+}
+
+std::string render_hosts(const json& answer, const ContractZone& zone) {
+  const json& hosts = list(answer, "hosts");
+  if (hosts.empty()) return "no hosts have reported yet\n";
+  Table t({"HOST", "STATUS", "OK", "WARN", "CRIT", "UNKN", "LAST CONTACT", "VERSION", "LABELS"});
+  for (const auto& h : hosts) {
+    const json& n = field(h, "checks");
+    t.add({str(h, "id"), upper(str(h, "status")), number(n, "ok"), number(n, "warning"),
+           number(n, "critical"), number(n, "unknown"), time_of(h, "last_contact", zone),
+           str(h, "version"), labels_text(field(h, "labels"))});
+  }
+  return t.render();
+}
+
+std::string render_host(const json& h, const ContractZone& zone) {
+  Table about({});
+  about.add({"host", str(h, "id")});
+  about.add({"hostname", str(h, "hostname")});
+  about.add({"status", upper(str(h, "status"))});
+  about.add({"version", str(h, "version")});
+  about.add({"labels", labels_text(field(h, "labels"))});
+  about.add({"first seen", time_of(h, "first_seen", zone)});
+  about.add({"last contact", time_of(h, "last_contact", zone)});
+  std::string out = about.render();
+
+  const json& checks = list(h, "check_list");
+  out += "\n";
+  out += checks.empty() ? "no checks\n" : check_table(checks, zone, false);
+
+  const json& gaps = list(h, "gaps");
+  if (!gaps.empty()) {
+    // A gap is what the agent's spool had to drop when full: the reports say "no data".
+    Table g({"NO DATA FROM", "TO", "RESULTS LOST", "SEQ"});
+    for (const auto& gap : gaps) {
+      g.add({time_of(gap, "from_ts", zone), time_of(gap, "to_ts", zone), number(gap, "count"),
+             number(gap, "from_seq") + "-" + number(gap, "to_seq")});
+    }
+    out += "\ngaps (results the agent dropped)\n" + g.render();
+  }
+
+  const json& changes = list(h, "changes");
+  if (!changes.empty()) {
+    Table c({"TIME", "CHECK", "FROM", "TO", "SUMMARY"});
+    for (const auto& ch : changes) {
+      c.add({time_of(ch, "ts", zone), str(ch, "check"), upper(str(ch, "from")), upper(str(ch, "to")),
+             str(ch, "summary")});
+    }
+    out += "\nstatus changes (last 7 days)\n" + c.render();
+  }
+  return out;
+}
+
+std::string render_checks(const json& answer, const ContractZone& zone) {
+  const json& checks = list(answer, "checks");
+  if (checks.empty()) return "no checks match\n";
+  return check_table(checks, zone, true);
+}
+
+std::string render_series(const json& answer, const ContractZone& zone) {
+  const json& series = list(answer, "series");
+  if (series.empty()) return "no data in this period\n";
+  std::string out;
+  for (const auto& s : series) {
+    if (!out.empty()) out += "\n";
+    std::string title = str(s, "host") + "  " + str(s, "check") + "  " + str(s, "metric");
+    if (!str(s, "unit").empty()) title += " (" + str(s, "unit") + ")";
+    if (!labels_text(field(s, "labels")).empty()) title += "  " + labels_text(field(s, "labels"));
+    title += "  [" + str(s, "source") + "]";
+    out += terminal_safe(title) + "\n";
+    Table t({"TIME", "MIN", "MAX", "AVG", "LAST", "COUNT"});
+    for (const auto& p : list(s, "points")) {
+      t.add({time_of(p, "ts", zone), number(p, "min"), number(p, "max"), number(p, "avg"),
+             number(p, "last"), number(p, "count")});
+    }
+    out += t.empty() ? "no points\n" : t.render();
+  }
+  return out;
+}
+
+}  // namespace xj

@@ -1,0 +1,114 @@
+// xunjianctl's pure parts: display width, tables, times in the contract zone, numbers.
+#include <catch2/catch.hpp>
+
+#include "xj/collector/ctl_render.hpp"
+#include "xj/collector/ctl_table.hpp"
+#include "xj/collector/ctl_time.hpp"
+
+using namespace xj;
+
+namespace {
+// Where `needle` starts in `line`, in terminal columns.
+std::size_t column_of(const std::string& line, const std::string& needle) {
+  const auto pos = line.find(needle);
+  REQUIRE(pos != std::string::npos);
+  return display_width(line.substr(0, pos));
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    out.push_back(text.substr(start, nl - start));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("display width counts CJK and fullwidth characters as two columns", "[ctl]") {
+  CHECK(display_width("disk") == 4);
+  CHECK(display_width("区块链") == 6);
+  CHECK(display_width("平台-01") == 7);
+  CHECK(display_width("（全角）") == 8);
+  CHECK(display_width("한국") == 4);
+  CHECK(display_width("e\xCC\x81") == 1);  // e + combining acute
+  CHECK(display_width("\xFF\xFE") == 2);   // invalid bytes: one column each
+  CHECK(display_width("") == 0);
+}
+
+TEST_CASE("table columns line up by display width when cells hold Chinese", "[ctl]") {
+  Table t({"HOST", "SYSTEM", "STATUS"});
+  t.add({"web-01", "区块链知识产权保护平台", "OK"});
+  t.add({"数据共享-02", "hub", "CRITICAL"});
+  const auto lines = lines_of(t.render());
+  REQUIRE(lines.size() == 3);
+  CHECK(column_of(lines[1], "OK") == column_of(lines[0], "STATUS"));
+  CHECK(column_of(lines[2], "CRITICAL") == column_of(lines[0], "STATUS"));
+  CHECK(column_of(lines[2], "hub") == column_of(lines[0], "SYSTEM"));
+  CHECK(column_of(lines[0], "SYSTEM") == display_width("数据共享-02") + 2);
+  for (const auto& l : lines) CHECK(l.back() != ' ');
+}
+
+TEST_CASE("control characters from agents cannot reach the operator's terminal", "[ctl]") {
+  CHECK(terminal_safe("a\x1b[2Jb") == "a?[2Jb");
+  CHECK(terminal_safe("line1\nline2\tx") == "line1 line2 x");
+  CHECK(terminal_safe("磁盘\xC2\x9B") == "磁盘?");  // C1 CSI
+  Table t({"SUMMARY"});
+  t.add({"\x1b]0;owned\x07"});
+  CHECK(t.render().find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("times are read and shown in the contract zone", "[ctl]") {
+  auto sh = ContractZone::load("Asia/Shanghai");
+  REQUIRE(sh.ok());
+  // 2026-11-30 00:00 in Shanghai is 2026-11-29 16:00 UTC = 1795968000000 ms.
+  const std::int64_t midnight = 1795968000000;
+  CHECK(*sh->parse("2026-11-30", 0) == midnight);
+  CHECK(*sh->parse("2026-11-30 08:00", 0) == midnight + 8 * 3'600'000);
+  CHECK(*sh->parse("2026-11-30T08:00:05", 0) == midnight + 8 * 3'600'000 + 5000);
+  CHECK(sh->format(midnight + 5000) == "2026-11-30 00:00:05");
+  CHECK(sh->format(0) == "-");
+
+  auto utc = ContractZone::load("UTC");
+  REQUIRE(utc.ok());
+  CHECK(*utc->parse("2026-11-30", 0) == midnight + 8 * 3'600'000);
+}
+
+TEST_CASE("relative times count back from now", "[ctl]") {
+  auto z = ContractZone::load("Asia/Shanghai");
+  REQUIRE(z.ok());
+  const std::int64_t now = 1'800'000'000'000;
+  CHECK(*z->parse("now", now) == now);
+  CHECK(*z->parse("-24h", now) == now - 86'400'000);
+  CHECK(*z->parse("-1h30m", now) == now - 5'400'000);
+}
+
+TEST_CASE("a time in no accepted form is refused with the forms listed", "[ctl]") {
+  auto z = ContractZone::load("Asia/Shanghai");
+  REQUIRE(z.ok());
+  for (const char* bad : {"yesterday", "24h", "-x", "2026-13-01", "2026-02-30", "2026-11-30 25:00", "30/11/2026"}) {
+    auto r = z->parse(bad, 0);
+    INFO(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().find(bad) != std::string::npos);
+  }
+  CHECK(z->parse("24h", 0).error().find("-24h") != std::string::npos);
+  CHECK_FALSE(ContractZone::load("Mars/Olympus").ok());
+}
+
+TEST_CASE("metric values print without noise digits", "[ctl]") {
+  CHECK(format_value(85.5) == "85.5");
+  CHECK(format_value(3.0) == "3");
+  CHECK(format_value(-2.0) == "-2");
+  CHECK(format_value(0.000123) == "0.000123");
+  CHECK(format_value(1.0 / 3) == "0.333333");
+}
+
+TEST_CASE("a host answer with fields missing still renders the rest", "[ctl]") {
+  auto z = ContractZone::load("UTC");
+  REQUIRE(z.ok());
+  const auto out = render_hosts(nlohmann::json::parse(R"({"hosts":[{"id":"web-01","labels":5}]})"), *z);
+  CHECK(out.find("web-01") != std::string::npos);
+  CHECK(render_hosts(nlohmann::json::parse(R"({"hosts":[]})"), *z) == "no hosts have reported yet\n");
+  CHECK(render_series(nlohmann::json::parse("[]"), *z) == "no data in this period\n");
+}
