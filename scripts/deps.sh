@@ -16,6 +16,9 @@ BUILD_PKGS=(
   libssl-dev              # TLS (HTTP client, collector), SM3
   zlib1g-dev              # gzip bodies between agent and collector
   libssh2-1-dev           # agentless inspection over SSH
+  libpq-dev               # postgres check
+  libmariadb-dev          # mysql check (MariaDB Connector/C, also talks to MySQL)
+  unixodbc-dev            # odbc check (DM, KingbaseES, Oracle, any ODBC driver)
   tzdata                  # contract time zone (daily rollups, reports)
 )
 TEST_PKGS=(
@@ -23,6 +26,8 @@ TEST_PKGS=(
   monitoring-plugins-basic monitoring-plugins-standard   # exec check + check_disk agreement
   python3 openssl         # the http check's test server and its certificate
   procps                  # ps/pgrep used by tests for diagnostics
+  postgresql mariadb-server   # real database servers for the database check tests
+  odbc-postgresql odbc-mariadb  # ODBC drivers for the odbc check tests
 )
 
 want=("${BUILD_PKGS[@]}")

@@ -21,6 +21,7 @@ const std::vector<CheckSpec>& check_registry() {
       file_age_check_spec(),
       log_scan_check_spec(),
       exec_check_spec(),
+      postgres_check_spec(),
   };
   return table;
 }

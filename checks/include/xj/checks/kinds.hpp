@@ -15,5 +15,6 @@ CheckSpec http_check_spec();
 CheckSpec file_age_check_spec();
 CheckSpec log_scan_check_spec();
 CheckSpec exec_check_spec();
+CheckSpec postgres_check_spec();
 
 }  // namespace xj
