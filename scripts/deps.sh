@@ -27,6 +27,7 @@ TEST_PKGS=(
   python3 openssl         # the http check's test server and its certificate
   procps                  # ps/pgrep used by tests for diagnostics
   nodejs npm              # npm installs anvil (a real Ethereum node) into the build tree
+  prometheus              # real Prometheus server scraping the collector's /metrics
   postgresql mariadb-server   # real database servers for the database check tests
   odbc-postgresql odbc-mariadb  # ODBC drivers for the odbc check tests
 )
