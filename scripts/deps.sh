@@ -9,6 +9,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
   cmake ninja-build g++ ccache pkg-config
+  curl python3            # scripts/demo.sh talks to the collector with them
   libboost-dev            # Boost.Asio (agent scheduler), Boost.Beast (collector, HTTP client)
   prometheus-cpp-dev      # /metrics
   libsqlite3-dev          # spool and embedded store
