@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   build + test dependencies (test servers, monitoring-plugins, ...)
+#   scripts/deps.sh --package  build + what scripts/package.sh needs
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -27,14 +28,26 @@ TEST_PKGS=(
   monitoring-plugins-basic monitoring-plugins-standard   # exec check + check_disk agreement
   python3 openssl         # the http check's test server and its certificate
   procps                  # ps/pgrep used by tests for diagnostics
-  nodejs npm              # npm installs anvil (a real Ethereum node) into the build tree
   prometheus              # real Prometheus server scraping the collector's /metrics
   postgresql mariadb-server   # real database servers for the database check tests
   odbc-postgresql odbc-mariadb  # ODBC drivers for the odbc check tests
 )
 
+PACKAGE_PKGS=(
+  dpkg-dev adduser        # cpack's DEB generator runs dpkg-shlibdeps; postinst uses adduser
+)
+
 want=("${BUILD_PKGS[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${TEST_PKGS[@]}"); fi
+case "${1:-}" in
+  --test)
+    want+=("${TEST_PKGS[@]}" "${PACKAGE_PKGS[@]}")  # the package test builds .debs
+    # npm installs anvil (a real Ethereum node) into the build tree. Debian's nodejs and npm
+    # only when no node/npm is there: a machine may carry NodeSource's nodejs, which bundles
+    # npm and conflicts with Debian's npm package.
+    if ! command -v npm >/dev/null || ! command -v node >/dev/null; then want+=(nodejs npm); fi
+    ;;
+  --package) want+=("${PACKAGE_PKGS[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
