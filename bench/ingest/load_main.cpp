@@ -106,7 +106,9 @@ int main(int argc, char** argv) {
                       {"cpu_pct_of_one_core", 100.0 * (c1->cpu_s - c0->cpu_s) / st.window_s},
                       {"rss_mib_end", c1->rss_mib},
                       {"hwm_mib", c1->hwm_mib},
-                      {"threads", c1->threads}};
+                      {"threads", c1->threads},
+                      {"sched_run_s", c1->sched_run_s - c0->sched_run_s},
+                      {"sched_wait_s", c1->sched_wait_s - c0->sched_wait_s}};
   }
 
   std::printf("ingest_load: %zu agents x %zu checks, one batch = one round of every check (%zu results),\n"
@@ -122,6 +124,8 @@ int main(int argc, char** argv) {
     std::printf("  collector: %.2f CPU s over the window (%.0f %% of one core), RSS %.1f MiB, peak %.1f MiB\n",
                 j["collector"]["cpu_s"].get<double>(), j["collector"]["cpu_pct_of_one_core"].get<double>(),
                 c1->rss_mib, c1->hwm_mib);
+    std::printf("  collector threads: %.2f s running, %.2f s runnable but waiting for a CPU (schedstat)\n",
+                c1->sched_run_s - c0->sched_run_s, c1->sched_wait_s - c0->sched_wait_s);
   }
   std::printf("  load generator: %.2f CPU s over the window\n", own1 - own0);
   std::printf("  all requests: %llu, results accepted %llu, duplicates %llu, failed %llu, retries %llu, bad acks %llu\n",

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -35,6 +36,15 @@ std::optional<ProcSample> sample_process(int pid) {
     if (line.rfind("VmRSS:", 0) == 0) p.rss_mib = kib("VmRSS:");
     if (line.rfind("VmHWM:", 0) == 0) p.hwm_mib = kib("VmHWM:");
     if (line.rfind("Threads:", 0) == 0) p.threads = std::stoi(line.substr(8));
+  }
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(dir + "/task", ec)) {
+    std::ifstream sched(task.path() / "schedstat");
+    unsigned long long run_ns = 0, wait_ns = 0;
+    if (sched >> run_ns >> wait_ns) {
+      p.sched_run_s += static_cast<double>(run_ns) / 1e9;
+      p.sched_wait_s += static_cast<double>(wait_ns) / 1e9;
+    }
   }
   return p;
 }

@@ -7,6 +7,7 @@
 // The two CREATE TABLE statements are copied from migration v1
 // (collector/src/sqlite_migrations.cpp); keep them in step when that schema changes.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "proc_stat.hpp"
 #include "synthetic.hpp"
 
 namespace {
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
   std::vector<std::int64_t> next_seq(agents, 1);
   std::uint64_t results = 0, samples = 0, transactions = 0;
   std::size_t cursor = 0, in_txn = 0;
+  const auto sched0 = xj::bench::sample_process(getpid());
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -170,6 +173,10 @@ int main(int argc, char** argv) {
   if (!exec(db, "COMMIT")) return 1;
   ++transactions;
   const double seconds = elapsed();
+  const auto sched1 = xj::bench::sample_process(getpid());
+  const double cpu_s = sched0 && sched1 ? sched1->cpu_s - sched0->cpu_s : 0;
+  const double run_s = sched0 && sched1 ? sched1->sched_run_s - sched0->sched_run_s : 0;
+  const double wait_s = sched0 && sched1 ? sched1->sched_wait_s - sched0->sched_wait_s : 0;
   sqlite3_finalize(ins_result);
   sqlite3_finalize(ins_sample);
   sqlite3_close(db);
@@ -181,6 +188,8 @@ int main(int argc, char** argv) {
               agents, checks, txn_results, durable ? "FULL" : "NORMAL",
               static_cast<unsigned long long>(results), static_cast<unsigned long long>(samples),
               seconds, static_cast<unsigned long long>(transactions), rate);
+  std::printf("  %.2f CPU s; %.2f s running, %.2f s runnable but waiting for a CPU (schedstat)\n",
+              cpu_s, run_s, wait_s);
   if (!json_file.empty()) {
     std::ofstream(json_file) << nlohmann::json{{"results", results},
                                                {"samples", samples},
@@ -189,6 +198,9 @@ int main(int argc, char** argv) {
                                                {"txn_results", txn_results},
                                                {"durable", durable},
                                                {"results_per_s", rate},
+                                               {"cpu_s", cpu_s},
+                                               {"sched_run_s", run_s},
+                                               {"sched_wait_s", wait_s},
                                                {"mean_body_bytes", static_cast<double>(body_bytes) / static_cast<double>(checks * kVariants)}}
                                     .dump(2)
                              << "\n";

@@ -78,16 +78,20 @@ def render(r):
         f"- Load: {L['agents']} agents x {L['checks']} checks; one batch = one round of an "
         f"agent's checks ({L['checks']} results, {L['mean_body_bytes']:.0f} bytes of JSON, not "
         f"gzipped); {L['concurrency']} keep-alive connections, closed loop; collector.threads "
-        f"{threads}; store on a fresh file, synchronous=FULL (the collector's default).",
+        f"{threads}; store on a fresh file, synchronous=FULL (the collector's default)"
+        + (f"; collector, load generator and raw program run at nice {a['nice']}" if a["nice"]
+           else "; everything at normal priority (nice 0), competing with the other jobs") + ".",
         "",
         "| path | results/s | requests/s | latency p50 / p99 (ms) | CPU s (% of one core) | "
-        "peak RSS (MiB) | bytes on disk per result |",
-        "|---|---|---|---|---|---|---|",
+        "runnable, waiting for a CPU (s) | peak RSS (MiB) | bytes on disk per result |",
+        "|---|---|---|---|---|---|---|---|",
         f"| HTTP → xunjian-collector | **{rate:,.0f}** | {L['requests_per_s']:,.0f} | "
         f"{L['latency_ms']['p50']:.1f} / {L['latency_ms']['p99']:.1f} | "
         f"{c.get('cpu_s', 0):.1f} ({c.get('cpu_pct_of_one_core', 0):.0f} %) | "
-        f"{r['collector_mem_end']['VmHWM'] / 1024:.1f} | {disk / max(rows_total, 1):,.0f} |",
-        f"| raw SQLite (results + samples only) | **{raw_rate:,.0f}** | — | — | — | — | "
+        f"{c.get('sched_wait_s', 0):.1f} | {r['collector_mem_end']['VmHWM'] / 1024:.1f} | {disk / max(rows_total, 1):,.0f} |",
+        f"| raw SQLite (results + samples only) | **{raw_rate:,.0f}** | — | — | "
+        f"{raw.get('cpu_s', 0):.1f} ({raw.get('cpu_s', 0) / raw['seconds'] * 100:.0f} %) | "
+        f"{raw.get('sched_wait_s', 0):.1f} | — | "
         f"{raw_disk / max(raw['results'], 1):,.0f} |",
         "",
         f"HTTP / raw SQLite: **{ratio * 100:.1f} %**.",
