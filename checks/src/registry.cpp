@@ -22,6 +22,7 @@ const std::vector<CheckSpec>& check_registry() {
       log_scan_check_spec(),
       exec_check_spec(),
       postgres_check_spec(),
+      mysql_check_spec(),
       ethereum_check_spec(),
       fisco_bcos_check_spec(),
   };

@@ -30,6 +30,10 @@ struct SqlTable {
   std::optional<double> number(std::size_t row, std::string_view name) const;
 };
 
+// Rows of a check's built-in statements in one run, by statement name. A statement that did
+// not run (replication on a standby, say) is absent.
+using SqlSnapshot = std::map<std::string, SqlTable>;
+
 // A number in SQL text output: decimal, exponent, booleans as above. nullopt otherwise.
 std::optional<double> parse_sql_number(std::string_view text);
 

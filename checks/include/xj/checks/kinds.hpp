@@ -16,6 +16,7 @@ CheckSpec file_age_check_spec();
 CheckSpec log_scan_check_spec();
 CheckSpec exec_check_spec();
 CheckSpec postgres_check_spec();
+CheckSpec mysql_check_spec();
 CheckSpec ethereum_check_spec();
 CheckSpec fisco_bcos_check_spec();
 

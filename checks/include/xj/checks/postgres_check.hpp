@@ -12,10 +12,6 @@
 
 namespace xj {
 
-// Rows of the built-in statements of one run, by statement name. A statement that did not
-// run (replication on a standby, standby on a primary) is absent.
-using SqlSnapshot = std::map<std::string, SqlTable>;
-
 struct PgThresholds {
   std::optional<Range> connections_warn, connections_crit;  // % of max_connections
   std::optional<Range> cache_hit_warn, cache_hit_crit;      // %, lower is worse
