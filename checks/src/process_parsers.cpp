@@ -141,4 +141,19 @@ std::optional<RestartChange> detect_restart(const std::vector<ProcessIdentity>& 
   return change;
 }
 
+std::string anchored_literal_prefix(std::string_view pattern) {
+  if (!pattern.starts_with('^') || pattern.find('|') != std::string_view::npos) return "";
+  static constexpr std::string_view kSpecial = "\\.[](){}*+?^$|";
+  static constexpr std::string_view kQuantifier = "*+?{";
+  std::string prefix;
+  for (std::size_t i = 1; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (kSpecial.find(c) != std::string_view::npos) break;
+    // A quantified character is optional or repeated: it is not part of every match.
+    if (i + 1 < pattern.size() && kQuantifier.find(pattern[i + 1]) != std::string_view::npos) break;
+    prefix += c;
+  }
+  return prefix;
+}
+
 }  // namespace xj

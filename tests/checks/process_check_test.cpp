@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <regex>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -448,4 +449,27 @@ TEST_CASE("a user that does not exist is unknown, naming the user", "[process]")
   Result r = run(*check);
   CHECK(r.status == Status::kUnknown);
   CHECK(r.summary == "user 'xj-no-such-user' does not exist on this host");
+}
+
+TEST_CASE("the literal prefix of an anchored cmdline regex is what every match starts with",
+          "[process]") {
+  CHECK(xj::anchored_literal_prefix("^java -jar app") == "java -jar app");
+  CHECK(xj::anchored_literal_prefix("^/usr/bin/pg.*main") == "/usr/bin/pg");
+  CHECK(xj::anchored_literal_prefix("^ab?c") == "a");
+  CHECK(xj::anchored_literal_prefix("^ab*") == "a");
+  CHECK(xj::anchored_literal_prefix("^a{2}") == "");
+  CHECK(xj::anchored_literal_prefix("^x\\d+") == "x");
+  CHECK(xj::anchored_literal_prefix("^(postgres|mysqld)") == "");
+  CHECK(xj::anchored_literal_prefix("^nginx|^httpd") == "");  // alternatives: no prefix
+  CHECK(xj::anchored_literal_prefix("nginx: master") == "");  // not anchored
+  // The prefix never rejects a real match: every string the regex finds starts with it.
+  for (const char* pattern : {"^java -jar app", "^/usr/bin/pg.*main", "^ab?c", "^x\\d+"}) {
+    std::regex re(pattern, std::regex::ECMAScript);
+    for (const char* text : {"java -jar app.jar", "/usr/bin/pg_ctl main", "ac", "abc", "x12"}) {
+      if (std::regex_search(text, re)) {
+        INFO(pattern << " on " << text);
+        CHECK(std::string_view(text).starts_with(xj::anchored_literal_prefix(pattern)));
+      }
+    }
+  }
 }

@@ -48,6 +48,12 @@ std::string join_cmdline(std::string_view raw);
 // A pidfile's content: one positive pid, surrounding whitespace allowed, nothing else.
 Expected<int> parse_pidfile(std::string_view text);
 
+// The literal text every match of an ECMAScript regex anchored with '^' must start with
+// ("^java -jar app" -> "java -jar app", "^/usr/bin/pg.*" -> "/usr/bin/pg", "^ab?c" -> "a"),
+// or "" when there is none or the pattern has alternatives ('|'). A cheap pre-filter before
+// std::regex_search on every process's command line; never rejects a real match.
+std::string anchored_literal_prefix(std::string_view pattern);
+
 // A process across runs: a pid alone is not enough because pids are reused.
 struct ProcessIdentity {
   int pid = 0;
