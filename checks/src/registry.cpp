@@ -25,6 +25,8 @@ const std::vector<CheckSpec>& check_registry() {
       mysql_check_spec(),
       ethereum_check_spec(),
       fisco_bcos_check_spec(),
+      tls_cert_check_spec(),
+      licence_check_spec(),
   };
   return table;
 }

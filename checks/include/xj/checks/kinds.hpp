@@ -19,5 +19,7 @@ CheckSpec postgres_check_spec();
 CheckSpec mysql_check_spec();
 CheckSpec ethereum_check_spec();
 CheckSpec fisco_bcos_check_spec();
+CheckSpec tls_cert_check_spec();
+CheckSpec licence_check_spec();
 
 }  // namespace xj
