@@ -99,6 +99,14 @@ def main():
     p.add_argument("--nice", type=int, default=0,
                    help="run collector, load generator and raw program at this nice value "
                         "(e.g. -10 as root, to measure past other jobs on a shared machine)")
+    p.add_argument("--heartbeat", default="10m",
+                   help="collector.heartbeat; the closed loop reaches each agent only every "
+                        "agents / requests-per-second seconds, and with the 30 s default a slow "
+                        "run would have the collector declare thousands of hosts silent -- "
+                        "liveness work, not ingest")
+    p.add_argument("--variant", default="",
+                   help="with --write: a separate block of its own (e.g. threads16), so "
+                        "several configurations can be kept side by side")
     p.add_argument("--commit", default="?", help="what was built, for the report")
     p.add_argument("--write", metavar="DOC", help="update this markdown file between the markers")
     p.add_argument("--keep", action="store_true", help="keep the work dir (stores, logs)")
@@ -122,7 +130,7 @@ def main():
         with open(os.path.join(work, "collector.yaml"), "w") as f:
             # Port 0: the kernel picks a free port at run time; the collector logs it.
             f.write(f"collector:\n  listen: 127.0.0.1:0\n  store: {db}\n{threads}"
-                    f"  log_level: info\ncontract:\n  customer: ingest benchmark\n")
+                    f"  heartbeat: {a.heartbeat}\n  log_level: info\ncontract:\n  customer: ingest benchmark\n")
         log_path = os.path.join(work, "collector.log")
         log = open(log_path, "w")
         collector = subprocess.Popen(nice + [binary["collector/xunjian-collector"], "serve", "-c",
@@ -175,7 +183,7 @@ def main():
     if a.keep:
         print(f"\nwork dir kept: {work}")
     if a.write:
-        report.write_doc(a.write, text)
+        report.write_doc(a.write, text, a.variant)
         print(f"ingest bench: updated {a.write}")
     return 0 if ok else 1
 
