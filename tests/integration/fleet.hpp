@@ -11,11 +11,28 @@
 
 namespace xj::itest {
 
+// A self-signed certificate for 127.0.0.1, made with the openssl CLI as an operator would;
+// the certificate is its own CA file for the agent.
+struct TlsFiles {
+  fs::path cert, key;
+};
+inline TlsFiles make_tls_cert(const fs::path& dir) {
+  TlsFiles f{dir / "tls.crt", dir / "tls.key"};
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" + f.key.string() +
+      "' -out '" + f.cert.string() + "' 2>'" + (dir / "openssl.log").string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return f;
+}
+
 class CollectorProc {
  public:
   // heartbeat: how often agents must show up; 3 missed ones make host:alive critical.
-  explicit CollectorProc(const fs::path& dir, std::string heartbeat = "1s")
-      : dir_(dir), port_(free_port()), heartbeat_(std::move(heartbeat)) {
+  // tls: serve HTTPS with this certificate.
+  explicit CollectorProc(const fs::path& dir, std::string heartbeat = "1s",
+                         std::optional<TlsFiles> tls = std::nullopt)
+      : dir_(dir), port_(free_port()), heartbeat_(std::move(heartbeat)), tls_(std::move(tls)) {
     fs::create_directories(dir_);
     write_config();
     auto api = run(kCollector, {"token", "create", "--api", "itest", "--role", "admin", "-c", config()},
@@ -29,7 +46,9 @@ class CollectorProc {
   fs::path store() const { return dir_ / "collector.db"; }
   fs::path log() const { return dir_ / "collector.log"; }
   std::uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+  }
   const std::string& api_token() const { return api_token_; }
 
   // A new agent token, written to `file` for the agent's token_file.
@@ -47,7 +66,7 @@ class CollectorProc {
     child_ = std::make_unique<Child>(kCollector, std::vector<std::string>{"serve", "-c", config()}, log());
     REQUIRE(child_->pid() > 0);
     bool up = wait_until(20s, [&] {
-      return child_->running() && http("GET", url() + "/healthz").status == 200;
+      return child_->running() && get("/healthz").status == 200;
     });
     if (!up) FAIL("collector did not come up on " << url() << "; log:\n" << slurp(log()));
   }
@@ -56,7 +75,10 @@ class CollectorProc {
   }
   bool running() { return child_ && child_->running(); }
 
-  Http get(const std::string& path) const { return http("GET", url() + path, api_token_); }
+  Http get(const std::string& path) const {
+    return http("GET", url() + path, api_token_, "", "application/json",
+                tls_ ? tls_->cert.string() : "");
+  }
   nlohmann::json get_json(const std::string& path) const {
     auto r = get(path);
     INFO(path << " -> " << r.status << " " << r.error << " " << r.body);
@@ -107,7 +129,10 @@ class CollectorProc {
                "  listen: 127.0.0.1:" + std::to_string(port_) + "\n"
                "  store: " + store().string() + "\n"
                "  heartbeat: " + heartbeat_ + "\n"
-               "  read_timeout: 2s\n"
+               "  read_timeout: 2s\n" +
+               (tls_ ? "  tls: {cert_file: " + tls_->cert.string() + ", key_file: " +
+                           tls_->key.string() + "}\n"
+                     : std::string()) +
                "  log_level: debug\n"
                "contract:\n"
                "  customer: 集成测试\n");
@@ -116,6 +141,7 @@ class CollectorProc {
   fs::path dir_;
   std::uint16_t port_;
   std::string heartbeat_;
+  std::optional<TlsFiles> tls_;
   std::string api_token_;
   std::unique_ptr<Child> child_;
 };
@@ -131,6 +157,7 @@ struct AgentOptions {
   std::string interval = "1s";
   std::string extra_agent_keys;  // more lines under agent:, indented by two spaces
   std::string heartbeat = "1s";
+  fs::path ca_file;  // the CA the collector's certificate is checked against
 };
 
 class AgentProc {
@@ -149,7 +176,8 @@ class AgentProc {
     if (!opts_.collector_url.empty()) {
       cfg += "collector:\n"
              "  url: " + opts_.collector_url + "\n"
-             "  token_file: " + opts_.token_file.string() + "\n"
+             "  token_file: " + opts_.token_file.string() + "\n" +
+             (opts_.ca_file.empty() ? std::string() : "  ca_file: " + opts_.ca_file.string() + "\n") +
              "  batch_age: 200ms\n"
              "  heartbeat: " + opts_.heartbeat + "\n"
              "  timeout: 2s\n";

@@ -222,3 +222,42 @@ TEST_CASE("when the spool cap is reached the oldest results go and a gap record 
   CHECK(dropped >= 10);
   CHECK(s.min == last + 1);
 }
+
+TEST_CASE("over TLS the agent ships to a collector whose certificate its ca_file vouches for, "
+          "and keeps everything when it does not",
+          "[integration]") {
+  auto dir = scratch_dir("pipeline-tls");
+  auto tls = make_tls_cert(dir);
+  CollectorProc collector(dir / "collector", "1s", tls);
+  collector.start();
+
+  SECTION("trusted through ca_file: results arrive") {
+    AgentOptions o;
+    o.collector_url = collector.url();
+    o.token_file = dir / "agent.token";
+    o.ca_file = tls.cert;
+    collector.agent_token(o.id, o.token_file);
+    AgentProc agent(dir / "agent", o);
+    agent.start();
+    bool seen = wait_until(10s, [&] { return collector.check_status(o.id, "cpu") != ""; });
+    INFO("agent log:\n" << slurp(agent.log()).substr(0, 20000));
+    CHECK(seen);
+    CHECK(agent.stop() == 0);
+  }
+  SECTION("not trusted (system CAs only): nothing is sent, nothing is lost") {
+    AgentOptions o;
+    o.collector_url = collector.url();
+    o.token_file = dir / "agent.token";
+    collector.agent_token(o.id, o.token_file);
+    AgentProc agent(dir / "agent", o);
+    agent.start();
+    REQUIRE(wait_until(10s, [&] { return agent.last_seq() >= 6; }));
+    const std::string log = slurp(agent.log());
+    INFO(log.substr(0, 20000));
+    CHECK(log.find("event=ship_failed") != std::string::npos);
+    CHECK(log.find("certificate") != std::string::npos);
+    CHECK(collector.seqs(o.id).rows == 0);
+    CHECK(agent.spooled() == agent.last_seq());
+    CHECK(agent.stop() == 0);
+  }
+}

@@ -165,8 +165,10 @@ struct Http {
 };
 
 inline Http http(const std::string& method, const std::string& url, const std::string& token = "",
-                 const std::string& body = "", const std::string& content_type = "application/json") {
+                 const std::string& body = "", const std::string& content_type = "application/json",
+                 const std::string& ca_file = "") {
   HttpClientRequest req;
+  req.ca_file = ca_file;
   req.method = method;
   req.url = url;
   req.body = body;
