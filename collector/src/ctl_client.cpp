@@ -88,6 +88,8 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
   req.url = url;
   req.timeout = conn.timeout;
   req.ca_file = conn.ca_file;
+  // A fleet's check list can be large; a cut-off answer would only fail as "not JSON".
+  req.max_body = 256ull * 1024 * 1024;
   req.headers.emplace_back("Authorization", "Bearer " + conn.token);
   req.headers.emplace_back("Accept", "application/json");
   auto resp = http_request(req);
@@ -95,6 +97,9 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
     // The client's message already starts "GET <url>: " and names the failed step.
     const auto kind = resp.failure().kind;
     if (kind == HttpErrorKind::kRequest) return make_error(resp.error());
+    if (kind == HttpErrorKind::kTlsVerify) {
+      return make_error(resp.error() + " (the collector's certificate is not trusted: give its CA with --ca-file)");
+    }
     return make_error(resp.error() + " (cannot reach the collector at " + conn.base_url + ")");
   }
   ApiAnswer answer;
@@ -111,6 +116,9 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
     }
     return make_error("GET " + url + ": " + describe_http_status(status) + " (" + std::to_string(status) +
                       ")" + (detail.empty() ? "" : ": " + terminal_safe(detail)));
+  }
+  if (resp->body_truncated) {
+    return make_error("GET " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
   }
   if (answer.json.is_discarded()) {
     return make_error("GET " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");

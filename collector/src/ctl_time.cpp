@@ -60,7 +60,7 @@ std::string ContractZone::format(std::int64_t utc_ms) const {
   const auto day_start = floor<days>(local);
   const year_month_day date{day_start};
   const hh_mm_ss<milliseconds> time{local - day_start};
-  char buf[32];
+  char buf[64];  // what -Wformat-truncation assumes %ld may need at -O2, not what is used
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02ld:%02ld:%02ld", static_cast<int>(date.year()),
                 static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
                 static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),

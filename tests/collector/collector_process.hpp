@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -179,14 +180,34 @@ inline std::uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
+// A self-signed certificate for 127.0.0.1 made by the openssl CLI; it is its own CA file.
+struct TestCert {
+  std::string cert, key;
+};
+inline TestCert make_test_cert(const fs::path& dir) {
+  TestCert c{(dir / "tls.crt").string(), (dir / "tls.key").string()};
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+      "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout '" +
+      c.key + "' -out '" + c.cert + "' 2>'" + (dir / "openssl.log").string() + "'";
+  INFO(cmd << "\n" << read_text(dir / "openssl.log"));
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  return c;
+}
+
 // `xunjian-collector serve` on 127.0.0.1:0 with a fresh store, an agent token for web-01 and
-// db-02 and a viewer API token. The port is the one the collector logs at start, so no
-// other process can take it in between.
+// db-02 and a viewer API token; HTTPS when given a certificate. The port is the one the
+// collector logs at start, so no other process can take it in between.
 class RunningCollector {
  public:
-  explicit RunningCollector(const fs::path& dir) : dir_(dir) {
+  explicit RunningCollector(const fs::path& dir, const TestCert* tls = nullptr) : dir_(dir) {
+    std::string tls_yaml;
+    if (tls != nullptr) {
+      tls_yaml = "  tls: {cert_file: " + tls->cert + ", key_file: " + tls->key + "}\n";
+      ca_file_ = tls->cert;
+    }
     write_text(dir_ / "collector.yaml",
-               "collector:\n  listen: 127.0.0.1:0\n  store: " + (dir_ / "collector.db").string() +
+               "collector:\n  listen: 127.0.0.1:0\n" + tls_yaml + "  store: " + (dir_ / "collector.db").string() +
                    "\ncontract:\n  customer: 某市市场监督管理局\n  timezone: Asia/Shanghai\n");
     agent_token_ = token({"--agent", "web-01"});
     db_token_ = token({"--agent", "db-02"});
@@ -208,7 +229,9 @@ class RunningCollector {
     port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return (ca_file_.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") + std::to_string(port_);
+  }
   std::uint16_t port() const { return port_; }
   const std::string& agent_token() const { return agent_token_; }
   const std::string& db_token() const { return db_token_; }
@@ -221,6 +244,7 @@ class RunningCollector {
     req.url = url() + "/api/v1/results";
     req.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
     req.body = batch.dump();
+    req.ca_file = ca_file_;
     auto r = http_request(req);
     INFO((r ? r->body : r.error()));
     return r ? r->status : 0;
@@ -231,6 +255,7 @@ class RunningCollector {
     HttpClientRequest req;
     req.url = url() + target;
     req.headers = {{"Authorization", "Bearer " + viewer_token_}};
+    req.ca_file = ca_file_;
     auto r = http_request(req);
     REQUIRE(r.ok());
     REQUIRE(r->status == 200);
@@ -251,7 +276,7 @@ class RunningCollector {
   }
 
   fs::path dir_;
-  std::string agent_token_, db_token_, viewer_token_;
+  std::string agent_token_, db_token_, viewer_token_, ca_file_;
   std::unique_ptr<ChildProcess> server_;
   std::uint16_t port_ = 0;
 };

@@ -225,6 +225,29 @@ TEST_CASE("xunjianctl reads the token from --token-file", "[xunjianctl]") {
   CHECK(r.out.find(f.collector.viewer_token()) == std::string::npos);
 }
 
+TEST_CASE("xunjianctl verifies an https collector against --ca-file and refuses one it cannot verify",
+          "[xunjianctl]") {
+  TempDir dir;
+  const TestCert cert = make_test_cert(dir.path());
+  RunningCollector collector(dir.path(), &cert);
+  REQUIRE(collector.ingest(stamped(web01_batch()), collector.agent_token()) == 200);
+  const std::vector<std::string> env{"XJ_TOKEN=" + collector.viewer_token()};
+
+  Run trusted = run({XJ_CTL_BIN, "--url", collector.url(), "--ca-file", cert.cert, "hosts"}, env, dir.path());
+  INFO(trusted.err);
+  CHECK(trusted.code == 0);
+  CHECK(trusted.out.find("web-01") != std::string::npos);
+
+  // The system CA store does not know the self-signed certificate.
+  Run untrusted = run({XJ_CTL_BIN, "--url", collector.url(), "hosts"}, env, dir.path());
+  INFO(untrusted.err);
+  CHECK(untrusted.code == 1);
+  CHECK(untrusted.out.empty());
+  CHECK(untrusted.err.find(collector.url() + "/api/v1/hosts") != std::string::npos);
+  CHECK(untrusted.err.find("certificate verify failed") != std::string::npos);
+  CHECK(untrusted.err.find("--ca-file") != std::string::npos);
+}
+
 TEST_CASE("xunjianctl exits 1 naming the URL and the cause when no collector listens", "[xunjianctl]") {
   TempDir dir;
   const std::string url = "http://127.0.0.1:" + std::to_string(free_port());
