@@ -35,24 +35,7 @@ class PostgresCheck : public Check {
     if (!sql) o.fail("sql_dir", sql.error());
     sql_ = *sql;
     if (connect_timeout_.count() <= 0) o.fail("connect_timeout", "must be more than 0");
-    t_.connections_warn = o.threshold("connections_warn");
-    t_.connections_crit = o.threshold("connections_crit");
-    t_.cache_hit_warn = o.threshold("cache_hit_warn");
-    t_.cache_hit_crit = o.threshold("cache_hit_crit");
-    t_.long_query_warn = o.threshold("long_query_warn");
-    t_.long_query_crit = o.threshold("long_query_crit");
-    t_.lag_warn = o.threshold("lag_warn");
-    t_.lag_crit = o.threshold("lag_crit");
-    t_.lag_bytes_warn = o.threshold("lag_bytes_warn");
-    t_.lag_bytes_crit = o.threshold("lag_bytes_crit");
-    t_.idle_in_transaction_warn = o.threshold("idle_in_transaction_warn");
-    t_.idle_in_transaction_crit = o.threshold("idle_in_transaction_crit");
-    t_.waiting_locks_warn = o.threshold("waiting_locks_warn");
-    t_.waiting_locks_crit = o.threshold("waiting_locks_crit");
-    t_.deadlocks_warn = o.threshold("deadlocks_warn");
-    t_.deadlocks_crit = o.threshold("deadlocks_crit");
-    t_.xid_age_warn = o.threshold("xid_age_warn");
-    t_.xid_age_crit = o.threshold("xid_age_crit");
+    t_ = load_pg_thresholds(o);
   }
 
   Result run(const RunContext& ctx) override;
@@ -140,7 +123,7 @@ Result PostgresCheck::run(const RunContext& ctx) {
 
 }  // namespace
 
-static std::vector<KeySpec> postgres_threshold_keys() {
+std::vector<KeySpec> postgres_threshold_keys() {
   using D = Direction;
   using U = ValueUnit;
   return {
@@ -163,6 +146,29 @@ static std::vector<KeySpec> postgres_threshold_keys() {
       threshold_key("xid_age_warn", "1300000000", "oldest unfrozen transaction ID age (wraparound at about 2.1 billion) that is a warning"),
       threshold_key("xid_age_crit", "1400000000", "oldest unfrozen transaction ID age that is critical"),
   };
+}
+
+PgThresholds load_pg_thresholds(const CheckOptions& o) {
+  PgThresholds t;
+  t.connections_warn = o.threshold("connections_warn");
+  t.connections_crit = o.threshold("connections_crit");
+  t.cache_hit_warn = o.threshold("cache_hit_warn");
+  t.cache_hit_crit = o.threshold("cache_hit_crit");
+  t.long_query_warn = o.threshold("long_query_warn");
+  t.long_query_crit = o.threshold("long_query_crit");
+  t.lag_warn = o.threshold("lag_warn");
+  t.lag_crit = o.threshold("lag_crit");
+  t.lag_bytes_warn = o.threshold("lag_bytes_warn");
+  t.lag_bytes_crit = o.threshold("lag_bytes_crit");
+  t.idle_in_transaction_warn = o.threshold("idle_in_transaction_warn");
+  t.idle_in_transaction_crit = o.threshold("idle_in_transaction_crit");
+  t.waiting_locks_warn = o.threshold("waiting_locks_warn");
+  t.waiting_locks_crit = o.threshold("waiting_locks_crit");
+  t.deadlocks_warn = o.threshold("deadlocks_warn");
+  t.deadlocks_crit = o.threshold("deadlocks_crit");
+  t.xid_age_warn = o.threshold("xid_age_warn");
+  t.xid_age_crit = o.threshold("xid_age_crit");
+  return t;
 }
 
 CheckSpec postgres_check_spec() {

@@ -23,6 +23,7 @@ const std::vector<CheckSpec>& check_registry() {
       exec_check_spec(),
       postgres_check_spec(),
       mysql_check_spec(),
+      odbc_check_spec(),
       ethereum_check_spec(),
       fisco_bcos_check_spec(),
       tls_cert_check_spec(),

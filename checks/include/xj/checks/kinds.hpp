@@ -17,6 +17,7 @@ CheckSpec log_scan_check_spec();
 CheckSpec exec_check_spec();
 CheckSpec postgres_check_spec();
 CheckSpec mysql_check_spec();
+CheckSpec odbc_check_spec();
 CheckSpec ethereum_check_spec();
 CheckSpec fisco_bcos_check_spec();
 CheckSpec tls_cert_check_spec();

@@ -24,6 +24,11 @@ struct PgThresholds {
   std::optional<Range> xid_age_warn, xid_age_crit;
 };
 
+// The threshold keys of the postgres statements (also the odbc check's with dialect
+// kingbase) and reading them from a check's config.
+std::vector<KeySpec> postgres_threshold_keys();
+PgThresholds load_pg_thresholds(const CheckOptions& o);
+
 // What the check remembers between runs: counters for "since the previous run".
 struct PgHistory {
   CounterMemory counters;
