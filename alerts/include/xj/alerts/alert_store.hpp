@@ -1,0 +1,47 @@
+// AlertStore: the storage the alert engine needs, declared here and implemented by the
+// collector (SQLite), so alerts/ never includes the server.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "xj/alerts/alert.hpp"
+#include "xj/alerts/outbox.hpp"
+#include "xj/common/expected.hpp"
+
+namespace xj::alerts {
+
+// What one attempt to deliver a message came to.
+struct AttemptRecord {
+  std::int64_t id = 0;
+  std::int64_t at_ms = 0;
+  bool delivered = false;
+  bool give_up = false;          // failed for good: no more attempts
+  std::int64_t next_attempt_ms = 0;  // when not delivered and not given up
+  std::string error;             // "" when delivered
+};
+
+class AlertStore {
+ public:
+  virtual ~AlertStore() = default;
+
+  // In ONE transaction: the alerts' new states (upsert by fingerprint) and the messages those
+  // changes cause. A message whose idempotency key is already stored is skipped, not doubled.
+  virtual Expected<bool> commit(const std::vector<Alert>& changed,
+                                const std::vector<OutboxMessage>& messages) = 0;
+  // Pending and firing alerts, to restore the engine after a restart.
+  virtual std::vector<Alert> active_alerts() = 0;
+  // Per channel, the oldest pending message, if its next attempt is due at now_ms. A channel
+  // delivers in order: a recovery never overtakes the alert it recovers from.
+  virtual std::vector<OutboxMessage> due_messages(std::int64_t now_ms) = 0;
+  // The earliest next attempt of any pending message, if there is one.
+  virtual std::optional<std::int64_t> next_due() = 0;
+  // Counts an attempt (attempts + 1, last error, or delivered with its latency).
+  virtual Expected<bool> record_attempt(const AttemptRecord& attempt) = 0;
+  // Moves a message's next attempt without counting an attempt (rate limit reached).
+  virtual Expected<bool> postpone(std::int64_t id, std::int64_t next_attempt_ms) = 0;
+  // For the API, reports and tests.
+  virtual std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) = 0;
+};
+
+}  // namespace xj::alerts

@@ -1,0 +1,43 @@
+// The `alerts:` section of collector.yaml: rule timings, channels (secrets from *_file or the
+// environment, never inline), routes by severity, retry policy. Validated at load; errors name
+// file, line and key.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "xj/alerts/channel.hpp"
+#include "xj/alerts/message_builder.hpp"
+#include "xj/alerts/outbox_sender.hpp"
+#include "xj/alerts/rule_engine.hpp"
+
+namespace YAML {
+class Node;
+}
+
+namespace xj {
+class ConfigSection;
+}
+
+namespace xj::alerts {
+
+struct Route {
+  std::set<Status> severities;        // empty: every severity
+  std::vector<std::string> channels;  // names of configured channels
+};
+
+struct AlertsConfig {
+  bool enabled = false;  // true when the section is present and not `enabled: false`
+  RuleOptions rules;
+  MessageContext message;
+  std::vector<ChannelConfig> channels;
+  // Empty: every alert goes to every channel.
+  std::vector<Route> routes;
+  SenderOptions sender;
+};
+
+// Throws ConfigError. `alerts` may be empty (alerting off).
+AlertsConfig parse_alerts_config(const ConfigSection& alerts);
+
+}  // namespace xj::alerts

@@ -1,0 +1,38 @@
+// The persistent outbox: every message to send is a row written in the same transaction as the
+// alert state change that caused it, so a collector killed at any moment neither loses a
+// message (it is there after restart) nor makes one twice (the idempotency key is unique).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace xj::alerts {
+
+enum class DeliveryStatus { kPending, kDelivered, kFailed };
+std::string_view to_string(DeliveryStatus s);
+
+struct OutboxMessage {
+  std::int64_t id = 0;          // assigned by the store
+  // (alert, transition, channel, recipient) plus the part number when a text was split:
+  // "<fingerprint>/<since_ms>/firing/<channel>/<recipient>#1".
+  std::string idempotency_key;
+  std::string fingerprint;
+  std::string transition;       // "firing", "resolved"
+  std::string channel;          // the configured channel's name
+  std::string recipient;        // "" for a group robot; a phone number or address otherwise
+  std::string text;             // the rendered message, already within the channel's limit
+  std::int64_t created_ms = 0;
+  std::int64_t next_attempt_ms = 0;
+  int attempts = 0;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  std::string last_error;
+  std::int64_t delivered_ms = 0;
+  std::int64_t latency_ms = 0;  // created -> delivered
+};
+
+std::string idempotency_key(std::string_view fingerprint, std::int64_t since_ms,
+                            std::string_view transition, std::string_view channel,
+                            std::string_view recipient, int part);
+
+}  // namespace xj::alerts

@@ -1,0 +1,130 @@
+#include "xj/alerts/alerts_config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "xj/common/config_error.hpp"
+#include "xj/common/config_section.hpp"
+#include "xj/common/yaml_file.hpp"
+
+namespace xj::alerts {
+namespace {
+
+// A secret from `<name>_file` (first line, trailing whitespace dropped) or `<name>_env`; an
+// inline value is refused so that config files can be shown and kept in version control.
+std::string read_secret(const ConfigSection& s, const std::string& name) {
+  if (s.has(name)) s.fail(name, "secrets are not written inline; use " + name + "_file or " + name + "_env");
+  const std::string file = s.str(name + "_file");
+  const std::string env = s.str(name + "_env");
+  if (!file.empty() && !env.empty()) s.fail(name + "_file", "give " + name + "_file or " + name + "_env, not both");
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) s.fail(name + "_file", "cannot read '" + file + "'");
+    std::string line;
+    std::getline(in, line);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    if (line.empty()) s.fail(name + "_file", "'" + file + "' is empty");
+    return line;
+  }
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
+    if (v == nullptr || *v == '\0') s.fail(name + "_env", "environment variable '" + env + "' is not set");
+    return v;
+  }
+  return "";
+}
+
+ChannelConfig parse_channel(const ConfigSection& s) {
+  s.allow_only({"name", "type", "url", "key_file", "key_env", "key", "secret_file", "secret_env",
+                "secret", "rate_per_minute", "timeout"});
+  ChannelConfig c;
+  c.name = s.str("name");
+  if (c.name.empty()) s.fail("name", "every channel needs a name (routes refer to it)");
+  c.type = s.str("type");
+  if (!known_channel_type(c.type)) {
+    s.fail("type", "'" + c.type + "' is not one of wecom, dingtalk, feishu, webhook");
+  }
+  c.url = s.str("url");
+  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0 && !c.url.empty()) {
+    s.fail("url", "'" + c.url + "' is not an http:// or https:// URL");
+  }
+  c.key = read_secret(s, "key");
+  c.secret = read_secret(s, "secret");
+  if (c.type == "webhook" && c.url.empty()) s.fail("url", "a webhook channel needs its url");
+  if (c.type != "webhook" && c.url.empty() && c.key.empty()) {
+    s.fail("key_file", "a " + c.type + " robot needs its key (key_file or key_env) or a url");
+  }
+  const int def_rate = c.type == "feishu" ? 100 : c.type == "webhook" ? 0 : 20;
+  c.rate_per_minute = static_cast<int>(s.integer("rate_per_minute", def_rate, 0, 10'000));
+  c.timeout = s.duration("timeout", c.timeout, std::chrono::milliseconds(100));
+  return c;
+}
+
+}  // namespace
+
+AlertsConfig parse_alerts_config(const ConfigSection& a) {
+  AlertsConfig cfg;
+  if (a.empty()) return cfg;
+  a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
+                "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
+                "routes"});
+  cfg.enabled = a.boolean("enabled", true);
+  cfg.message.console_url = a.str("console_url");
+  cfg.message.locale = a.str("locale", "zh-CN");
+  const std::chrono::milliseconds zero{0};
+  RuleOptions& r = cfg.rules;
+  r.for_warning = a.duration("for_warning", r.for_warning, zero);
+  r.for_critical = a.duration("for_critical", r.for_critical, zero);
+  r.for_unknown = a.duration("for_unknown", r.for_unknown, zero);
+  r.for_host_down = a.duration("for_host_down", r.for_host_down, zero);
+  r.recover_for = a.duration("recover_for", r.recover_for, zero);
+  r.no_data_intervals = static_cast<int>(a.integer("no_data_intervals", r.no_data_intervals, 1, 1000));
+  cfg.message.no_data_intervals = r.no_data_intervals;
+  ConfigSection flap = a.section("flapping");
+  flap.allow_only({"changes", "window"});
+  r.flap_changes = static_cast<int>(flap.integer("changes", r.flap_changes, 0, 1000));
+  r.flap_window = flap.duration("window", r.flap_window, std::chrono::seconds(1));
+  ConfigSection retry = a.section("retry");
+  retry.allow_only({"initial", "max", "max_attempts"});
+  cfg.sender.backoff_initial = retry.duration("initial", cfg.sender.backoff_initial, std::chrono::milliseconds(10));
+  cfg.sender.backoff_max = retry.duration("max", cfg.sender.backoff_max, cfg.sender.backoff_initial);
+  cfg.sender.max_attempts = static_cast<int>(retry.integer("max_attempts", cfg.sender.max_attempts, 1, 100'000));
+
+  if (a.has("channels")) {
+    const YAML::Node list = a.node()["channels"];
+    if (!list.IsSequence()) a.fail("channels", "must be a list of channels");
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      ConfigSection s(list[i], a.file(), a.where() + ".channels[" + std::to_string(i) + "]");
+      ChannelConfig c = parse_channel(s);
+      if (!names.insert(c.name).second) s.fail("name", "channel '" + c.name + "' is defined twice");
+      cfg.channels.push_back(std::move(c));
+    }
+  }
+  if (a.has("routes")) {
+    const YAML::Node list = a.node()["routes"];
+    if (!list.IsSequence()) a.fail("routes", "must be a list of routes");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      ConfigSection s(list[i], a.file(), a.where() + ".routes[" + std::to_string(i) + "]");
+      s.allow_only({"severity", "channels"});
+      Route route;
+      for (const auto& sev : s.list("severity")) {
+        auto st = parse_status(sev);
+        if (!st || *st == Status::kOk) s.fail("severity", "'" + sev + "' is not one of critical, warning, unknown");
+        route.severities.insert(*st);
+      }
+      route.channels = s.list("channels");
+      if (route.channels.empty()) s.fail("channels", "a route needs at least one channel");
+      for (const auto& ch : route.channels) {
+        bool found = false;
+        for (const auto& c : cfg.channels) found = found || c.name == ch;
+        if (!found) s.fail("channels", "no channel named '" + ch + "'");
+      }
+      cfg.routes.push_back(std::move(route));
+    }
+  }
+  return cfg;
+}
+
+}  // namespace xj::alerts

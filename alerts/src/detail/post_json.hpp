@@ -1,0 +1,27 @@
+// One POST of a JSON body for a channel, with the idempotency header; the reply parsed as JSON
+// when it is JSON. Shared by the robot channels.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "xj/alerts/channel.hpp"
+
+namespace xj::alerts::detail {
+
+struct PostReply {
+  bool transport_ok = false;  // a response came back
+  int status = 0;
+  nlohmann::json body;        // discarded when not JSON
+  std::string error;          // transport error, or "HTTP 500: <body start>"
+};
+
+PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std::string& body,
+                    const OutboxMessage& m);
+
+// The robots' common verdict: HTTP 200 and `field` (errcode / code) equal to 0. HTTP 200 with
+// another code is a failure; `rate_limited` codes ask for a later retry.
+SendOutcome robot_verdict(const ChannelConfig& cfg, const PostReply& r, const char* field,
+                          std::initializer_list<long> rate_limited);
+
+}  // namespace xj::alerts::detail

@@ -1,0 +1,13 @@
+// HMAC-SHA256, base64 and URL encoding for the signed robots (DingTalk, Feishu).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace xj::alerts::detail {
+
+std::string hmac_sha256(std::string_view key, std::string_view message);  // raw bytes
+std::string base64(std::string_view bytes);
+std::string url_encode(std::string_view s);  // RFC 3986 unreserved kept, the rest %XX
+
+}  // namespace xj::alerts::detail

@@ -1,0 +1,60 @@
+#include "detail/post_json.hpp"
+
+#include "xj/common/http_client.hpp"
+
+namespace xj::alerts::detail {
+
+PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std::string& body,
+                    const OutboxMessage& m) {
+  HttpClientRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.headers = {{"Content-Type", "application/json; charset=utf-8"},
+                 {kIdempotencyHeader, m.idempotency_key}};
+  req.body = body;
+  req.timeout = cfg.timeout;
+  req.max_body = 64 * 1024;
+  PostReply out;
+  auto resp = http_request(req);
+  if (!resp) {
+    // The URL carries the robot key: name the channel, never the URL.
+    std::string msg = resp.error();
+    if (auto pos = msg.find(url); pos != std::string::npos) msg.replace(pos, url.size(), "<url>");
+    out.error = msg;
+    return out;
+  }
+  out.transport_ok = true;
+  out.status = resp->status;
+  out.body = nlohmann::json::parse(resp->body, nullptr, false);
+  if (resp->status != 200) out.error = "HTTP " + std::to_string(resp->status) + ": " + resp->body.substr(0, 200);
+  return out;
+}
+
+SendOutcome robot_verdict(const ChannelConfig& cfg, const PostReply& r, const char* field,
+                          std::initializer_list<long> rate_limited) {
+  SendOutcome o;
+  if (!r.transport_ok || r.status != 200) {
+    o.error = cfg.type + " channel '" + cfg.name + "': " + r.error;
+    return o;
+  }
+  if (!r.body.is_object() || !r.body.contains(field) || !r.body[field].is_number_integer()) {
+    o.error = cfg.type + " channel '" + cfg.name + "': reply without an integer '" + field + "'";
+    return o;
+  }
+  long code = r.body[field].get<long>();
+  if (code == 0) {
+    o.delivered = true;
+    return o;
+  }
+  std::string msg;
+  for (const char* k : {"errmsg", "msg"}) {
+    if (r.body.contains(k) && r.body[k].is_string()) msg = r.body[k].get<std::string>();
+  }
+  o.error = cfg.type + " channel '" + cfg.name + "': " + field + " " + std::to_string(code) + " " + msg;
+  for (long rl : rate_limited) {
+    if (code == rl) o.retry_after_ms = 60'000;  // the robot is throttled for a while
+  }
+  return o;
+}
+
+}  // namespace xj::alerts::detail
