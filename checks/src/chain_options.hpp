@@ -2,6 +2,8 @@
 // where the node is and how to speak TLS to it. Private to checks/.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,31 @@ inline RpcEndpoint chain_endpoint(const CheckOptions& o) {
 // configured or the run was cancelled: then we could not measure.
 inline bool node_down(const HttpClientError& e) {
   return e.kind != HttpErrorKind::kRequest && e.kind != HttpErrorKind::kCancelled;
+}
+
+}  // namespace xj
+
+namespace xj {
+
+// A GET of `url` with the endpoint's TLS settings, ending a little before the run's deadline
+// so that our message naming the URL is the one reported.
+inline Expected<HttpClientResponse, HttpClientError> chain_get(
+    const RpcEndpoint& ep, const std::string& url, std::chrono::steady_clock::time_point deadline,
+    std::chrono::milliseconds timeout, const std::atomic<bool>* cancel) {
+  HttpClientRequest req;
+  req.url = url;
+  req.headers = {{"User-Agent", "xunjian-agent/" XJ_VERSION}};
+  const auto reserve =
+      std::clamp(timeout / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(200));
+  req.timeout = timeout;
+  req.deadline = deadline - reserve;
+  req.verify_tls = ep.verify_tls;
+  req.ca_file = ep.ca_file;
+  req.cert_file = ep.cert_file;
+  req.key_file = ep.key_file;
+  req.max_body = 16 * 1024 * 1024;  // a busy node's /metrics runs to megabytes
+  req.cancel = cancel;
+  return http_request(req);
 }
 
 }  // namespace xj

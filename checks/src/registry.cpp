@@ -28,6 +28,8 @@ const std::vector<CheckSpec>& check_registry() {
       fisco_bcos_check_spec(),
       tls_cert_check_spec(),
       licence_check_spec(),
+      fabric_check_spec(),
+      chainmaker_check_spec(),
   };
   return table;
 }

@@ -22,5 +22,7 @@ CheckSpec ethereum_check_spec();
 CheckSpec fisco_bcos_check_spec();
 CheckSpec tls_cert_check_spec();
 CheckSpec licence_check_spec();
+CheckSpec fabric_check_spec();
+CheckSpec chainmaker_check_spec();
 
 }  // namespace xj
