@@ -157,11 +157,11 @@ TEST_CASE("a paused node (SIGSTOP) is critical within the timeout and ok after S
   test::AnvilNode node;
   auto check = make("kind: ethereum\nurl: " + node.url() + "\nmin_peers: 0\nmax_head_age: 5s\n");
   REQUIRE(run(*check).status == Status::kOk);
-  REQUIRE(::kill(node.pid(), SIGSTOP) == 0);
+  node.pause();
   const auto started = std::chrono::steady_clock::now();
   Result paused = run(*check, 1500ms);
   const auto took = std::chrono::steady_clock::now() - started;
-  ::kill(node.pid(), SIGCONT);
+  node.resume();
   INFO(paused.summary);
   CHECK(took < 2500ms);
   CHECK(paused.status == Status::kCritical);

@@ -1,6 +1,9 @@
 // The fabric check against tests/fixtures/chain/metrics_node.py answering like a Fabric
 // operations service (Fabric cannot run here).
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "../fixtures/http/test_server.hpp"
 #include "metrics_node.hpp"
@@ -102,4 +105,31 @@ TEST_CASE("an unreachable fabric node is critical", "[fabric][real]") {
   Result r = run_check(*check);
   CHECK(r.status == Status::kCritical);
   CHECK(r.summary.find("unreachable") != std::string::npos);
+}
+
+TEST_CASE("fabric's operations service over mutual TLS needs the client certificate",
+          "[fabric][real]") {
+  const std::string d = std::string(XJ_BINARY_DIR) + "/fabric_tls." + std::to_string(::getpid());
+  std::filesystem::create_directories(d);
+  make_self_signed(d + "/server.pem", d + "/server.key", "/CN=127.0.0.1", "IP:127.0.0.1");
+  make_self_signed(d + "/client.pem", d + "/client.key", "/CN=xunjian-agent", "DNS:agent");
+  MetricsNode node({"--tls", d + "/server.pem", d + "/server.key", d + "/client.pem"},
+                   d + "/server.pem", d + "/client.pem", d + "/client.key");
+  node.set("/healthz", 200, R"({"status":"OK"})");
+  node.set("/metrics", 200, kPeerMetrics);
+  const std::string base = "kind: fabric\nurl: " + node.url() + "\nca_file: " + d + "/server.pem\n";
+  Result r = run_check(
+      *make_check(base + "cert_file: " + d + "/client.pem\nkey_file: " + d + "/client.key\n"));
+  INFO(r.summary);
+  CHECK(r.status == Status::kOk);
+  CHECK(find_metric(r, "block_number", "evidence")->value == 1200);
+  Result without = run_check(*make_check(base));
+  INFO(without.summary);
+  CHECK(without.status == Status::kCritical);
+  // Not trusting the server's certificate is refused unless verify_tls is off.
+  Result untrusted =
+      run_check(*make_check("kind: fabric\nurl: " + node.url() + "\ncert_file: " + d +
+                            "/client.pem\nkey_file: " + d + "/client.key\n"));
+  CHECK(untrusted.status == Status::kCritical);
+  std::filesystem::remove_all(d);
 }
