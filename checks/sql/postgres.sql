@@ -48,9 +48,10 @@ SELECT application_name AS standby, client_addr::text AS address, state, sync_st
 
 -- name: standby
 -- On a standby: how far replay is behind. When everything received is replayed the delay
--- is 0 even if the primary has been idle for a long time.
+-- is 0 even if the primary has been idle for a long time; NULL while behind but no
+-- transaction was replayed since the standby started (the byte lag still shows).
 SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
-            ELSE COALESCE(EXTRACT(EPOCH FROM (clock_timestamp() - pg_last_xact_replay_timestamp())), 0)
+            ELSE EXTRACT(EPOCH FROM (clock_timestamp() - pg_last_xact_replay_timestamp()))
        END::float8 AS replay_delay_seconds,
        COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)::bigint
          AS replay_lag_bytes,

@@ -177,9 +177,12 @@ Expected<bool> evaluate_postgres(const SqlSnapshot& s, const PgThresholds& t, Pg
     r.details["standbys"] = std::move(standbys);
   }
   if (const SqlTable* sb = find(s, "standby"); sb && !sb->rows.empty()) {
-    auto delay = need(*sb, 0, "standby", "replay_delay_seconds");
-    if (!delay) return make_error(delay.error());
-    add("replay_delay_s", round_to(*delay, 3), "s", {}, t.lag_warn, t.lag_crit);
+    if (sb->column("replay_delay_seconds") < 0) {
+      return make_error("statement 'standby' returned no column 'replay_delay_seconds'");
+    }
+    if (auto delay = sb->number(0, "replay_delay_seconds")) {
+      add("replay_delay_s", round_to(*delay, 3), "s", {}, t.lag_warn, t.lag_crit);
+    }
     add("replay_lag_bytes", sb->number(0, "replay_lag_bytes").value_or(0), "B", {},
         t.lag_bytes_warn, t.lag_bytes_crit);
     r.details["replay_paused"] = sb->number(0, "replay_paused").value_or(0) != 0;

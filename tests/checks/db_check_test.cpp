@@ -257,6 +257,14 @@ TEST_CASE("a standby reports its replay delay instead of per-standby lag", "[db]
   CHECK(metric(r, "replay_lag_bytes")->value == 8192);
   CHECK(r.details["replay_paused"] == true);
   CHECK(r.status == Status::kWarning);
+
+  // Behind, but no transaction replayed since the standby started: no delay to report.
+  s["standby"].rows[0][0] = std::nullopt;
+  Result none;
+  none.status = Status::kOk;
+  REQUIRE(evaluate_postgres(s, default_pg_thresholds(), h, none).ok());
+  CHECK(metric(none, "replay_delay_s") == nullptr);
+  CHECK(metric(none, "replay_lag_bytes")->value == 8192);
 }
 
 TEST_CASE("database check settings that cannot work are rejected with the key", "[db]") {

@@ -93,6 +93,23 @@ PgServer::PgServer() : dir_(make_temp_dir("pg", "postgres")), port_(free_port())
   start();
 }
 
+PgServer::PgServer(StandbyOf standby)
+    : dir_(make_temp_dir("pgstandby", "postgres")), port_(free_port()) {
+  const PgServer& primary = standby.primary;
+  const std::string data = dir_ + "/data";
+  int rc = sh(as_owner(std::string(kPgBin) + "/pg_basebackup -D " + data + " -h " +
+                       primary.socket_dir() + " -p " + std::to_string(primary.port()) +
+                       " -U postgres -R -X stream -c fast > " + dir_ + "/basebackup.log 2>&1"));
+  INFO(tail_of(dir_ + "/basebackup.log"));
+  REQUIRE(rc == 0);
+  // The copied postgresql.conf names the primary's port and socket; later lines win.
+  std::ofstream conf(data + "/postgresql.conf", std::ios::app);
+  conf << "port = " << port_ << "\nunix_socket_directories = '" << dir_ << "'\n"
+       << "hot_standby = on\n";
+  conf.close();
+  start();
+}
+
 PgServer::~PgServer() {
   stop();
   std::error_code ec;

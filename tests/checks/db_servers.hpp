@@ -20,6 +20,11 @@ std::string make_temp_dir(const std::string& prefix, const std::string& owner);
 class PgServer {
  public:
   PgServer();  // initdb + start; FAILs the test when the server does not come up
+  // A streaming standby of primary, made with pg_basebackup -R, on its own port and socket.
+  struct StandbyOf {
+    const PgServer& primary;
+  };
+  explicit PgServer(StandbyOf standby);
   ~PgServer();
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
