@@ -100,6 +100,10 @@ TEST_CASE("mysql check measures connections, long and slow queries, aborted conn
   root.value("INSERT INTO app.jobs VALUES (1, 'x')");
   root.value("GRANT SELECT ON app.jobs TO 'xunjian'@'127.0.0.1'");
   root.value("ANALYZE TABLE app.jobs");
+  // No grant on this schema: only SHOW VIEW on *.* lets the monitoring user see its size.
+  root.value("CREATE DATABASE hidden");
+  root.value("CREATE TABLE hidden.t (id INT PRIMARY KEY) ENGINE=InnoDB");
+  root.value("ANALYZE TABLE hidden.t");
 
   Result first = run(*check);
   INFO(first.summary);
@@ -116,6 +120,9 @@ TEST_CASE("mysql check measures connections, long and slow queries, aborted conn
   const double app_at_first = value(first, "schema_size_bytes", {{"schema", "app"}});
   CHECK(app_at_first == root.number("SELECT SUM(data_length + index_length) FROM "
                                     "information_schema.TABLES WHERE table_schema = 'app'"));
+  CHECK(value(first, "schema_size_bytes", {{"schema", "hidden"}}) ==
+        root.number("SELECT SUM(data_length + index_length) FROM information_schema.TABLES "
+                    "WHERE table_schema = 'hidden'"));
 
   // Two slow statements (long_query_time is 0.5s in the test server), a failed login, growth.
   root.value("SELECT SLEEP(0.7)");
