@@ -147,15 +147,21 @@ TEST_CASE("with the collector unreachable the agent spools, the host goes down, 
 
   relay.set_up(true);
   // Back-off after failures is at most a few seconds here; then the backlog goes in order.
-  bool drained = wait_until(40s, [&] { return agent.spooled() == 0; });
+  // Everything given out before the spool was seen empty is stored (the spool deletes only
+  // what the collector acknowledged); later results may still be on their way at the stop.
+  std::int64_t upto = 0;
+  bool drained = wait_until(40s, [&] {
+    upto = agent.last_seq();
+    return agent.spooled() == 0;
+  });
   INFO("agent log:\n" << slurp(agent.log()).substr(0, 20000));
   REQUIRE(drained);
   REQUIRE(wait_until(10s, [&] { return collector.check_status(o.id, "host:alive") == "ok"; }));
   REQUIRE(agent.stop() == 0);
-  auto s = collector.seqs(o.id);
+  auto s = collector.seqs(o.id, upto);
   CHECK(s.min == 1);
-  CHECK(s.max == agent.last_seq());
-  CHECK(s.rows == s.max);
+  CHECK(s.max == upto);
+  CHECK(s.rows == upto);
   CHECK(collector.out_of_order(o.id) == 0);
 
   // The outage is on record, through the API, as host:alive going critical and back to ok.
@@ -185,8 +191,10 @@ TEST_CASE("when the spool cap is reached the oldest results go and a gap record 
   agent.start();
   // Three checks a second against a cap of 10 rows: the cap is passed within ~4 s.
   REQUIRE(wait_until(15s, [&] { return agent.last_seq() >= 20; }));
+  // The cap trims in its own transaction right after an append, so a reader may catch the
+  // spool one append (at most three results here) over it.
   INFO("spooled " << agent.spooled());
-  CHECK(agent.spooled() <= 10);
+  CHECK(agent.spooled() <= 10 + 3);
 
   relay.set_up(true);
   bool gap_seen = false;
