@@ -49,9 +49,24 @@ CollectorMetrics::CollectorMetrics(Store& store)
                  .Register(*registry_)
                  .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                   0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+  alert_send_failures_ = &prometheus::BuildCounter()
+                              .Name("xunjian_alert_send_failures_total")
+                              .Help("Failed attempts to deliver an alert message, by channel and whether it was the last")
+                              .Register(*registry_);
+  alert_store_errors_ = &prometheus::BuildCounter()
+                             .Name("xunjian_alert_store_errors_total")
+                             .Help("Alert state changes the store could not commit (their messages are lost)")
+                             .Register(*registry_)
+                             .Add({});
 }
 
 CollectorMetrics::~CollectorMetrics() = default;
+
+void CollectorMetrics::count_alert_send_failure(const std::string& channel, bool gave_up) {
+  alert_send_failures_->Add({{"channel", channel}, {"final", gave_up ? "true" : "false"}}).Increment();
+}
+
+void CollectorMetrics::count_alert_store_error() { alert_store_errors_->Increment(); }
 
 void CollectorMetrics::count_results(std::size_t accepted, std::size_t duplicates) {
   accepted_->Increment(static_cast<double>(accepted));

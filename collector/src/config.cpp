@@ -30,7 +30,7 @@ CollectorConfig load_collector_config(const std::string& path) {
     throw ConfigError(path, yaml_line(root_node), "", "the file must be a map with collector and contract");
   }
   ConfigSection root(root_node, path, "");
-  root.allow_only({"collector", "contract"});
+  root.allow_only({"collector", "contract", "alerts"});
 
   ConfigSection c = root.section("collector");
   c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
@@ -71,6 +71,7 @@ CollectorConfig load_collector_config(const std::string& path) {
     contract.fail("timezone", "'" + cfg.timezone +
                                   "' is not a time zone of the system tz database (like Asia/Shanghai)");
   }
+  cfg.alerts = alerts::parse_alerts_config(root.section("alerts"));
   return cfg;
 }
 

@@ -44,6 +44,7 @@ void Liveness::record(const AgentInfo& agent, Status status, const std::string& 
     return;
   }
   state_[agent.id] = status;
+  if (on_recorded_) on_recorded_(batch);
   spdlog::info("event=host_{} host={} summary=\"{}\"", status == Status::kOk ? "up" : "down", agent.id,
                summary);
 }

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "xj/collector/alerting.hpp"
 #include "xj/collector/api.hpp"
 #include "xj/collector/config.hpp"
 #include "xj/collector/http_server.hpp"
@@ -53,8 +54,22 @@ int run_collector(const std::string& config_path) {
   Store& db = **store;
   CollectorMetrics metrics(db);
   Liveness liveness(db, cfg.heartbeat, cfg.missed_heartbeats, [] { return now_epoch_ms(); });
+  std::unique_ptr<Alerting> alerting;
+  if (cfg.alerts.enabled) {
+    auto a = Alerting::open(cfg, &metrics);
+    if (!a) {
+      spdlog::critical("event=collector_failed error=\"{}\"", a.error());
+      std::cerr << a.error() << "\n";
+      return 1;
+    }
+    alerting = std::move(a).value();
+    liveness.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
+  }
   IngestHandler ingest(db, &metrics, IngestLimits{},
-                       [&liveness](const IngestBatch& b, const IngestOutcome&) { liveness.on_contact(b.agent); });
+                       [&liveness, &alerting](const IngestBatch& b, const IngestOutcome&) {
+                         if (alerting) alerting->on_batch(b);
+                         liveness.on_contact(b.agent);
+                       });
   Api api(db, metrics, std::move(ingest));
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
@@ -69,6 +84,8 @@ int run_collector(const std::string& config_path) {
                .dump());
   spdlog::info("event=collector_started version={} listen={} port={} tls={} store={}", XJ_VERSION,
                cfg.http.listen, *port, cfg.http.tls_cert_file.empty() ? "off" : "on", cfg.store_path);
+
+  if (alerting) alerting->start();
 
   // Housekeeping: liveness sweeps every half heartbeat, store maintenance every 5 minutes.
   std::mutex mu;
@@ -102,6 +119,7 @@ int run_collector(const std::string& config_path) {
   cv.notify_all();
   server.stop();
   housekeeping.join();
+  if (alerting) alerting->stop();
   spdlog::info("event=collector_stopped");
   return 0;
 }

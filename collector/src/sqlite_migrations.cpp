@@ -182,10 +182,66 @@ CREATE TABLE audit(
 );
 )sql";
 
+// Version 2: alerts and the persistent outbox (alerts/ declares AlertStore; sqlite_alert_store.cpp
+// implements it).
+// - alerts: the current state per fingerprint (one row per alert identity; a new episode of the
+//   same problem overwrites a resolved row). alert_history keeps every state change for reports.
+// - outbox: one row per message part; idem_key is (alert, transition, channel, recipient, part)
+//   and UNIQUE, so a state change replayed after a crash can never enqueue a message twice.
+//   status 0 pending, 1 delivered, 2 failed (gave up). A channel delivers in id order.
+const char* const kV2 = R"sql(
+CREATE TABLE alerts(
+  fingerprint TEXT PRIMARY KEY,
+  rule TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  host TEXT NOT NULL,
+  check_id TEXT NOT NULL,
+  labels TEXT NOT NULL,            -- JSON object
+  state TEXT NOT NULL,             -- pending, firing, resolved
+  severity INTEGER NOT NULL,       -- Status code
+  since INTEGER NOT NULL,
+  fired INTEGER NOT NULL,
+  resolved INTEGER NOT NULL,
+  summary TEXT NOT NULL,
+  metrics TEXT NOT NULL,           -- JSON array
+  changes INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE alert_history(
+  id INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  summary TEXT NOT NULL
+);
+CREATE INDEX alert_history_by_alert ON alert_history(fingerprint, since);
+
+CREATE TABLE outbox(
+  id INTEGER PRIMARY KEY,
+  idem_key TEXT NOT NULL UNIQUE,
+  fingerprint TEXT NOT NULL,
+  transition TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  text TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  next_attempt INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  status INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  delivered INTEGER NOT NULL DEFAULT 0,
+  latency_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_pending ON outbox(channel, id) WHERE status = 0;
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1};
+  static const std::vector<const char*> list = {kV1, kV2};
   return list;
 }
 

@@ -26,6 +26,10 @@ class CollectorMetrics {
   void count_results(std::size_t accepted, std::size_t duplicates);
   void count_reject(const std::string& reason);
   void observe_commit(double seconds);
+  // Alert delivery: every failed send attempt (gave_up: the message will not be retried),
+  // and alert commits the store refused.
+  void count_alert_send_failure(const std::string& channel, bool gave_up);
+  void count_alert_store_error();
 
   // Prometheus text exposition format 0.0.4.
   std::string render();
@@ -38,6 +42,8 @@ class CollectorMetrics {
   prometheus::Counter* batches_;
   prometheus::Family<prometheus::Counter>* rejects_;
   prometheus::Histogram* commit_;
+  prometheus::Family<prometheus::Counter>* alert_send_failures_;
+  prometheus::Counter* alert_store_errors_;
 };
 
 // A Prometheus label name from any string: [a-zA-Z_][a-zA-Z0-9_]*, others become '_'.

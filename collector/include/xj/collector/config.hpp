@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "xj/alerts/alerts_config.hpp"
 #include "xj/collector/http_server.hpp"
 
 namespace xj {
@@ -21,6 +22,7 @@ struct CollectorConfig {
   std::string log_level = "info";
   std::string timezone = "Asia/Shanghai";       // contract.timezone
   std::string customer;                         // contract.customer
+  alerts::AlertsConfig alerts;                  // alerts: (off when absent)
 };
 
 // Throws ConfigError.

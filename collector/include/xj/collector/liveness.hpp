@@ -28,6 +28,9 @@ class Liveness {
 
   static constexpr const char* kCheckId = "host:alive";
 
+  // Called after each host:alive result is committed (the alert pipeline evaluates it).
+  void set_on_recorded(std::function<void(const IngestBatch&)> f) { on_recorded_ = std::move(f); }
+
  private:
   void record(const AgentInfo& agent, Status status, const std::string& summary,
               double silent_s);
@@ -39,6 +42,7 @@ class Liveness {
   std::int64_t started_ms_;  // no host is declared down before the collector has listened this long
   std::mutex mu_;
   std::map<std::string, Status> state_;  // last host:alive status per host
+  std::function<void(const IngestBatch&)> on_recorded_;
 };
 
 // "2026-11-22 22:03:10 +0800" in the process's time zone (TZ, set from the contract).
