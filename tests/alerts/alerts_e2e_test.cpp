@@ -1,0 +1,166 @@
+// End to end with real processes: xunjian-collector and xunjian-agent as built, a `sleep` child
+// watched by a process check, and tests/fixtures/robot_receiver.py standing in for the WeCom
+// group robot (it enforces the robot's key, markdown type, 4096-byte limit and rate limit).
+#include <cstdlib>
+#include <map>
+
+#include "../integration/fleet.hpp"
+#include "robot_receiver.hpp"
+
+using namespace xj::itest;
+using xj::alerts::test::RobotReceiver;
+
+namespace {
+
+// A collector with an alerts section sending to the local WeCom receiver on `rx_port`.
+struct AlertingCollector {
+  fs::path dir;
+  std::uint16_t port = free_port();
+  std::unique_ptr<Child> child;
+
+  AlertingCollector(const fs::path& d, std::uint16_t rx_port) : dir(d) {
+    fs::create_directories(dir);
+    ::setenv("XJ_TEST_WECOM_KEY", "wecom-key", 1);
+    write_file(dir / "collector.yaml",
+               "collector:\n"
+               "  listen: 127.0.0.1:" + std::to_string(port) + "\n"
+               "  store: " + (dir / "collector.db").string() + "\n"
+               "  heartbeat: 1s\n"
+               "  read_timeout: 2s\n"
+               "  log_level: debug\n"
+               "contract:\n"
+               "  customer: 集成测试\n"
+               "alerts:\n"
+               "  console_url: http://console.example\n"
+               "  retry: {initial: 200ms, max: 1s}\n"
+               "  channels:\n"
+               "    - name: ops-group\n"
+               "      type: wecom\n"
+               "      url: http://127.0.0.1:" + std::to_string(rx_port) + "/cgi-bin/webhook/send\n"
+               "      key_env: XJ_TEST_WECOM_KEY\n");
+  }
+  std::string config() const { return (dir / "collector.yaml").string(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+  fs::path db() const { return dir / "collector.db"; }
+  void start() {
+    child = std::make_unique<Child>(kCollector, std::vector<std::string>{"serve", "-c", config()},
+                                    dir / "collector.log");
+    bool up = wait_until(20s, [&] { return child->running() && http("GET", url() + "/healthz").status == 200; });
+    if (!up) FAIL("collector did not come up; log:\n" << slurp(dir / "collector.log"));
+  }
+  std::string agent_token(const std::string& agent, const fs::path& file) {
+    auto r = run(kCollector, {"token", "create", "--agent", agent, "-c", config()}, dir);
+    REQUIRE(r.exit_code == 0);
+    write_file(file, token_line(r.out) + "\n");
+    return token_line(r.out);
+  }
+  std::optional<std::int64_t> status_of(const std::string& check) const {
+    return sql_int(db(), "SELECT status FROM checks WHERE check_id = '" + check + "'");
+  }
+};
+
+std::string process_check(const std::string& id, const std::string& regex) {
+  return "  - kind: process\n"
+         "    id: " + id + "\n"
+         "    cmdline: '" + regex + "'\n"
+         "    restart_warn: false\n";
+}
+
+std::map<std::string, int> count_by_key(const std::vector<nlohmann::json>& got) {
+  std::map<std::string, int> n;
+  for (const auto& e : got) ++n[e["key"].get<std::string>()];
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a killed process gives exactly one WeCom alert, and its restart exactly one recovery") {
+  auto dir = scratch_dir("alerts-e2e-process");
+  RobotReceiver rx(dir / "rx");
+  AlertingCollector collector(dir / "collector", rx.port());
+  // A sleep nobody else runs: its length is unique to this test process.
+  const std::string secs = std::to_string(900000 + ::getpid() % 99999);
+  auto sleeper = std::make_unique<Child>("/bin/sleep", std::vector<std::string>{secs}, dir / "sleep.log");
+  collector.start();
+  AgentOptions ao;
+  ao.id = "e2e-01";
+  ao.collector_url = collector.url();
+  ao.token_file = dir / "agent.token";
+  ao.checks = process_check("proc:sleeper", "^/bin/sleep " + secs + "$");
+  collector.agent_token(ao.id, ao.token_file);
+  AgentProc agent(dir / "agent", ao);
+  agent.start();
+  REQUIRE(wait_until(30s, [&] { return collector.status_of("proc:sleeper") == 0; }));
+  CHECK(rx.entries().empty());  // an ok check sends nothing
+
+  sleeper->kill(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  REQUIRE(wait_until(30s, [&] { return !rx.accepted("wecom").empty(); }));
+  const auto latency = std::chrono::steady_clock::now() - killed;
+  std::this_thread::sleep_for(3s);  // more results of the dead process arrive meanwhile
+  auto got = rx.accepted("wecom");
+  REQUIRE(got.size() == 1);
+  const std::string alert = got[0]["content"];
+  INFO(alert);
+  CHECK_THAT(alert, Catch::Contains("【严重】"));
+  CHECK_THAT(alert, Catch::Contains("e2e-01"));
+  CHECK_THAT(alert, Catch::Contains("proc:sleeper"));
+  CHECK_THAT(alert, Catch::Contains("集成测试平台"));  // the agent's system label
+  CHECK_THAT(alert, Catch::Contains("开始时间"));
+  CHECK_THAT(alert, Catch::Contains("count：0"));  // value vs threshold
+  CHECK_THAT(alert, Catch::Contains("http://console.example/hosts/e2e-01"));
+  // Bounded: one agent interval (1s) plus shipping; generous for sanitizer builds on a loaded box.
+  CHECK(latency < 15s);
+
+  sleeper = std::make_unique<Child>("/bin/sleep", std::vector<std::string>{secs}, dir / "sleep.log");
+  REQUIRE(wait_until(30s, [&] { return rx.accepted("wecom").size() >= 2; }));
+  std::this_thread::sleep_for(3s);
+  got = rx.accepted("wecom");
+  REQUIRE(got.size() == 2);
+  const std::string recovery = got[1]["content"];
+  INFO(recovery);
+  CHECK_THAT(recovery, Catch::Contains("【已恢复】"));
+  CHECK_THAT(recovery, Catch::Contains("proc:sleeper"));
+  CHECK_THAT(recovery, Catch::Contains("持续时长"));
+  CHECK(rx.rejected().empty());
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1") == 2);
+}
+
+TEST_CASE("a collector SIGKILLed with messages pending delivers every one after restart, none twice") {
+  auto dir = scratch_dir("alerts-e2e-sigkill");
+  const std::uint16_t rx_port = free_port();
+  AlertingCollector collector(dir / "collector", rx_port);
+  collector.start();
+  AgentOptions ao;
+  ao.id = "e2e-02";
+  ao.collector_url = collector.url();
+  ao.token_file = dir / "agent.token";
+  constexpr int kAlerts = 8;
+  ao.checks.clear();  // only checks whose outcome is certain: the default cpu/load may go red here
+  for (int i = 0; i < kAlerts; ++i) {
+    ao.checks += process_check("proc:missing-" + std::to_string(i), "^no-such-program-" + std::to_string(i) + "$");
+  }
+  collector.agent_token(ao.id, ao.token_file);
+  AgentProc agent(dir / "agent", ao);
+  agent.start();
+  // The receiver is not there yet: every message fails and stays in the outbox.
+  REQUIRE(wait_until(30s, [&] {
+    return sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 0 AND attempts > 0") >= 1 &&
+           sql_int(collector.db(), "SELECT count(*) FROM outbox") == kAlerts;
+  }));
+  collector.child->kill(SIGKILL);
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 0") == kAlerts);
+
+  RobotReceiver rx(dir / "rx", {}, rx_port);
+  collector.start();
+  REQUIRE(wait_until(30s, [&] { return static_cast<int>(rx.accepted("wecom").size()) >= kAlerts; }));
+  std::this_thread::sleep_for(3s);  // the agent keeps reporting the same problems meanwhile
+  auto by_key = count_by_key(rx.accepted("wecom"));
+  CHECK(static_cast<int>(by_key.size()) == kAlerts);
+  for (const auto& [key, n] : by_key) {
+    INFO(key);
+    CHECK(n == 1);
+  }
+  CHECK(rx.rejected().empty());
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1") == kAlerts);
+}
