@@ -31,7 +31,7 @@ PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std:
 }
 
 SendOutcome robot_verdict(const ChannelConfig& cfg, const PostReply& r, const char* field,
-                          std::initializer_list<long> rate_limited) {
+                          std::initializer_list<long> rate_limited, std::int64_t hold_ms) {
   SendOutcome o;
   if (!r.transport_ok || r.status != 200) {
     o.error = cfg.type + " channel '" + cfg.name + "': " + r.error;
@@ -52,7 +52,7 @@ SendOutcome robot_verdict(const ChannelConfig& cfg, const PostReply& r, const ch
   }
   o.error = cfg.type + " channel '" + cfg.name + "': " + field + " " + std::to_string(code) + " " + msg;
   for (long rl : rate_limited) {
-    if (code == rl) o.retry_after_ms = 60'000;  // the robot is throttled for a while
+    if (code == rl) o.retry_after_ms = hold_ms;
   }
   return o;
 }

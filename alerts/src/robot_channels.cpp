@@ -32,7 +32,7 @@ class WeComChannel final : public Channel {
   SendOutcome send(const OutboxMessage& m) override {
     json body{{"msgtype", "markdown"}, {"markdown", {{"content", m.text}}}};
     auto r = detail::post_json(cfg_, with_param(cfg_.url, "key", cfg_.key), body.dump(), m);
-    return detail::robot_verdict(cfg_, r, "errcode", {45009});
+    return detail::robot_verdict(cfg_, r, "errcode", {45009}, 60'000);
   }
 
  private:
@@ -59,8 +59,8 @@ class DingTalkChannel final : public Channel {
     json body{{"msgtype", "markdown"},
               {"markdown", {{"title", first_line(m.text)}, {"text", m.text}}}};
     auto r = detail::post_json(cfg_, url, body.dump(), m);
-    // 130101: sent too fast, the robot is throttled.
-    return detail::robot_verdict(cfg_, r, "errcode", {130101});
+    // 130101: sent too fast; DingTalk then throttles the robot for 10 minutes.
+    return detail::robot_verdict(cfg_, r, "errcode", {130101}, 600'000);
   }
 
  private:
@@ -90,7 +90,7 @@ class FeishuChannel final : public Channel {
     if (!cfg_.key.empty()) url += cfg_.key;
     auto r = detail::post_json(cfg_, url, body.dump(), m);
     // 11232: frequency limited.
-    return detail::robot_verdict(cfg_, r, "code", {11232});
+    return detail::robot_verdict(cfg_, r, "code", {11232}, 60'000);
   }
 
  private:

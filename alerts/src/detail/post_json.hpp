@@ -20,8 +20,8 @@ PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std:
                     const OutboxMessage& m);
 
 // The robots' common verdict: HTTP 200 and `field` (errcode / code) equal to 0. HTTP 200 with
-// another code is a failure; `rate_limited` codes ask for a later retry.
+// another code is a failure; `rate_limited` codes hold the channel for `hold_ms`.
 SendOutcome robot_verdict(const ChannelConfig& cfg, const PostReply& r, const char* field,
-                          std::initializer_list<long> rate_limited);
+                          std::initializer_list<long> rate_limited, std::int64_t hold_ms);
 
 }  // namespace xj::alerts::detail
