@@ -197,7 +197,7 @@ TEST_CASE("a stopped MariaDB is critical with the cause, and a restarted one ok 
   CHECK(denied.summary.find("wrong-pw") == std::string::npos);
 }
 
-TEST_CASE("mysql status rows become metrics; replica threads and lag come from either column "
+TEST_CASE("mysql status rows become metrics, and replica threads and lag come from either column "
           "naming",
           "[mysql]") {
   auto nv = [](std::vector<std::pair<std::string, std::string>> rows) {

@@ -69,7 +69,7 @@ void maria_exec(const test::MariaServer& db, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("odbc generic runs custom queries through the PostgreSQL ODBC driver; a stopped "
+TEST_CASE("odbc generic runs custom queries through the PostgreSQL ODBC driver, and a stopped "
           "server is critical and a restarted one ok",
           "[odbc][server]") {
   REQUIRE(std::filesystem::exists(kPgDriver));
@@ -136,7 +136,7 @@ TEST_CASE("odbc generic runs custom queries through the PostgreSQL ODBC driver; 
   CHECK(value(run(*check), "up") == 1);
 }
 
-TEST_CASE("odbc generic runs custom queries through the MariaDB ODBC driver; a stopped server "
+TEST_CASE("odbc generic runs custom queries through the MariaDB ODBC driver, and a stopped server "
           "is critical",
           "[odbc][server]") {
   REQUIRE(std::filesystem::exists(kMariaDriver));
