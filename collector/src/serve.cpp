@@ -66,8 +66,10 @@ int run_collector(const std::string& config_path) {
     liveness.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
   }
   IngestHandler ingest(db, &metrics, IngestLimits{},
-                       [&liveness, &alerting](const IngestBatch& b, const IngestOutcome&) {
-                         if (alerting) alerting->on_batch(b);
+                       [&liveness, &alerting](const IngestBatch& b, const IngestOutcome& o) {
+                         // A batch that was all duplicates (a retry after a lost ack) has been
+                         // evaluated already; after a restart it would replay old states.
+                         if (alerting && o.accepted > 0) alerting->on_batch(b);
                          liveness.on_contact(b.agent);
                        });
   Api api(db, metrics, std::move(ingest));
