@@ -51,6 +51,7 @@ TEST_CASE("rule timings default to 0 for critical and host down and 2m for warni
 }
 
 TEST_CASE("channel secrets are read from a file") {
+  ::setenv("XJ_CFG_TEST_KEY", "k-123", 1);  // ctest runs each case alone: set what it reads
   auto file = std::filesystem::temp_directory_path() / ("xj-secret-" + std::to_string(::getpid()));
   std::ofstream(file) << "SECabc  \n";
   auto c = parse("alerts:\n  channels:\n    - name: ding\n      type: dingtalk\n      key_env: XJ_CFG_TEST_KEY\n"
