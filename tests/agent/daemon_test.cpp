@@ -12,6 +12,7 @@
 #include <regex>
 #include <thread>
 
+#include "../support/processes.hpp"
 #include "agent_test_util.hpp"
 
 using namespace std::chrono_literals;
@@ -20,68 +21,15 @@ using xj::test::metric_value;
 
 namespace {
 
-const std::string kAgent = std::string(XJ_BINARY_DIR) + "/agent/xunjian-agent";
-
-// The agent as a child process, killed on scope exit unless it already exited.
-class Child {
+// The agent as a child process (tests/support/processes.hpp), killed on scope exit.
+class Child : public xj::itest::Child {
  public:
-  Child(const std::vector<std::string>& args, const std::filesystem::path& log) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(kAgent.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, kAgent.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) pid_ = -1;
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  pid_t pid() const { return pid_; }
-  void signal(int sig) const { ::kill(pid_, sig); }
-  bool running() {
-    if (pid_ <= 0) return false;
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == 0) return true;
-    status_ = st;
-    pid_ = -1;
-    return false;
-  }
-  // Exit status once it has exited within `limit`; nullopt if it is still running.
-  std::optional<int> wait_exit(std::chrono::milliseconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (running()) {
-      if (std::chrono::steady_clock::now() > end) return std::nullopt;
-      std::this_thread::sleep_for(20ms);
-    }
-    return status_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
+  Child(const std::vector<std::string>& args, const std::filesystem::path& log)
+      : xj::itest::Child(xj::itest::kAgent, args, log) {}
 };
 
-bool wait_until(std::chrono::milliseconds limit, const std::function<bool()>& cond) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return cond();
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using xj::itest::slurp;
+using xj::itest::wait_until;
 
 // Rows of one check in the spool, read the way any other process would: read-only SQLite.
 long spooled(const std::filesystem::path& db_path, const std::string& check) {
@@ -180,7 +128,7 @@ TEST_CASE(
   }
 
   agent.signal(SIGTERM);
-  auto status = agent.wait_exit(5s);
+  auto status = agent.wait_status(5s);
   REQUIRE(status);
   CHECK(WIFEXITED(*status));
   CHECK(WEXITSTATUS(*status) == 0);
@@ -194,7 +142,7 @@ TEST_CASE("a bad config at start exits 2 naming file, line and key", "[daemon]")
   auto cfg_path = dir / "agent.yaml";
   std::ofstream(cfg_path) << "agent:\n  id: x\ndefaults:\n  intervall: 1s\n";
   Child agent({"run", "-c", cfg_path.string()}, dir / "agent.log");
-  auto status = agent.wait_exit(10s);
+  auto status = agent.wait_status(10s);
   REQUIRE(status);
   CHECK(WEXITSTATUS(*status) == 2);
   std::string text = slurp(dir / "agent.log");
@@ -209,7 +157,7 @@ TEST_CASE("a state dir that cannot be created stops the start with exit 1 naming
   std::ofstream(cfg_path) << "agent:\n  state_dir: " << (dir / "a-file" / "state").string()
                           << "\n  metrics_listen: off\nchecks:\n  - kind: load\n";
   Child agent({"run", "-c", cfg_path.string()}, dir / "agent.log");
-  auto status = agent.wait_exit(10s);
+  auto status = agent.wait_status(10s);
   REQUIRE(status);
   CHECK(WEXITSTATUS(*status) == 1);
   CHECK(slurp(dir / "agent.log").find((dir / "a-file" / "state").string()) != std::string::npos);

@@ -7,7 +7,7 @@
 #include <memory>
 #include <regex>
 
-#include "processes.hpp"
+#include "../support/processes.hpp"
 
 namespace xj::itest {
 

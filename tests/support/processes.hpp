@@ -1,4 +1,4 @@
-// The integration tests' tools: our real binaries as child processes (collector, agent, the
+// Test tools shared by the agent, collector and integration tests: our real binaries as child processes (collector, agent, the
 // collector's CLI), a TCP relay that can cut the network between them, and bounded waits.
 // Every wait has a deadline and every child is killed when its owner goes out of scope, so a
 // failing test never hangs CI or leaves a daemon behind.
@@ -116,10 +116,16 @@ class Child {
     pid_ = -1;
     return true;
   }
-  // Exit code once exited within `limit`; nullopt if still running.
-  std::optional<int> wait_exit(std::chrono::milliseconds limit) {
+  // The raw wait status once exited within `limit`; nullopt if still running.
+  std::optional<int> wait_status(std::chrono::milliseconds limit) {
     if (!wait_until(limit, [&] { return !running(); })) return std::nullopt;
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+    return status_;
+  }
+  // Exit code (128 + signal when killed) once exited within `limit`; nullopt if still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit) {
+    auto st = wait_status(limit);
+    if (!st) return std::nullopt;
+    return WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
   }
 
  private:
