@@ -207,8 +207,8 @@ CheckSpec ethereum_check_spec() {
       {"head_age_s", "s", "age of the latest block (max_head_age / head_age_warn apply)"},
       {"syncing", "", "1 while eth_syncing reports a sync (warning)"},
       {"sync_lag_blocks", "", "while syncing: highestBlock - currentBlock"},
-      {"peers", "", "net_peerCount (min_peers applies); absent when not implemented"},
-      {"listening", "", "net_listening as 1/0 (0 is a warning); absent when not implemented"},
+      {"peers", "", "net_peerCount (min_peers applies); absent when the node answers 'Method not found'"},
+      {"listening", "", "net_listening as 1/0 (0 is a warning); absent when the node answers 'Method not found'"},
       {"tps", "tx/s", "transactions per second over the blocks since the previous run"},
   };
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
