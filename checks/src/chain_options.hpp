@@ -13,7 +13,15 @@
 
 namespace xj {
 
-// url (required) plus verify_tls, ca_file, cert_file, key_file.
+// `chain`: the group this node belongs to at the collector. load_check turns it into the
+// result label `chain`, so it travels like any label (details.labels).
+inline KeySpec chain_group_key() {
+  return {"chain", KeyType::kString, "",
+          "chain (network) this node belongs to: nodes with the same `chain` form one group in the "
+          "collector's `chain:<name>` result (lag, unreachable nodes, forks); the same as `labels: {chain: NAME}`"};
+}
+
+// url (required) plus verify_tls, ca_file, cert_file, key_file, chain.
 inline std::vector<KeySpec> chain_endpoint_keys(const std::string& url_description) {
   return {
       {"url", KeyType::kString, "", url_description, true},
@@ -23,6 +31,7 @@ inline std::vector<KeySpec> chain_endpoint_keys(const std::string& url_descripti
        "PEM file of CA certificates to trust (e.g. the chain's CA)"},
       {"cert_file", KeyType::kString, "", "client certificate (PEM) for mutual TLS"},
       {"key_file", KeyType::kString, "", "private key (PEM) of `cert_file`"},
+      chain_group_key(),
   };
 }
 

@@ -173,6 +173,8 @@ Result EthereumCheck::run(const RunContext& ctx) {
   r.summary = "ethereum node " + ep_.url + ": " + text;
   for (const auto& p : problems) r.summary += "; " + p;
   r.details["block_timestamp_s"] = head->timestamp_s;
+  // The collector's chain view compares the head hashes of nodes at the same height (forks).
+  if (!head->hash.empty()) r.details["block_hash"] = head->hash;
   return r;
 }
 
@@ -189,7 +191,8 @@ CheckSpec ethereum_check_spec() {
       "does not implement gives no metric rather than a failure. TPS is the transactions of the "
       "blocks since the previous run (at most `tps_blocks` of them) over their time span. "
       "Unreachable, or a head older than `max_head_age`, is critical; syncing, fewer peers "
-      "than `min_peers` or not listening is a warning.";
+      "than `min_peers` or not listening is a warning. The head block's hash is in the result's "
+      "details (`block_hash`), so the collector's chain view can tell a fork from lag.";
   s.keys = chain_endpoint_keys("JSON-RPC URL, e.g. `http://127.0.0.1:8545`");
   s.keys.insert(
       s.keys.end(),

@@ -46,6 +46,9 @@ Expected<EthBlock> parse_eth_block(const nlohmann::json& result) {
   if (!t) return make_error("block timestamp: " + t.error());
   b.number = *n;
   b.timestamp_s = block_timestamp_seconds(*t);
+  if (auto hash = result.find("hash"); hash != result.end() && hash->is_string()) {
+    b.hash = hash->get<std::string>();
+  }
   if (auto txs = result.find("transactions"); txs != result.end() && txs->is_array()) {
     b.tx_count = txs->size();
   }

@@ -68,6 +68,15 @@ CheckDefinition load_check(const YAML::Node& node, const std::string& file, cons
     if (def.timeout->count() < 100) opts.fail("timeout", "must be at least 100ms");
   }
   def.labels = opts.map("labels");
+  // Chain-node kinds declare `chain`: a label by another name, for the collector's chain view.
+  if (opts.has("chain")) {
+    const std::string chain = opts.str("chain");
+    if (chain.empty()) opts.fail("chain", "must not be empty");
+    if (auto it = def.labels.find("chain"); it != def.labels.end() && it->second != chain) {
+      opts.fail("chain", "'" + chain + "' contradicts labels.chain '" + it->second + "'; give one of them");
+    }
+    def.labels["chain"] = chain;
+  }
   def.enabled = opts.boolean("enabled");
   std::string id = opts.has("id") ? opts.str("id") : (spec->default_id ? spec->default_id(opts) : kind);
   if (id.empty()) opts.fail("id", "must not be empty");

@@ -51,10 +51,10 @@ json to_json(const CheckRow& c) {
               {"since", c.since_ms},  {"last_ts", c.last_ts_ms},  {"metrics", std::move(metrics)}};
 }
 
-Api::Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest)
-    : store_(store), metrics_(metrics), ingest_(std::move(ingest)) {}
+Api::Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest, std::optional<LicenceApi> licences)
+    : store_(store), metrics_(metrics), ingest_(std::move(ingest)), licences_(std::move(licences)) {}
 
-std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role) const {
+std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role, TokenRow* caller) const {
   std::string token = bearer_token(request.header("authorization"));
   if (token.empty()) {
     metrics_.count_reject("unauthorized");
@@ -69,6 +69,7 @@ std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role
     metrics_.count_reject("forbidden");
     return json_error(403, "this token may not do this (needs role " + std::string(to_string(role)) + ")");
   }
+  if (caller != nullptr) *caller = *row;
   return std::nullopt;
 }
 
@@ -86,6 +87,14 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     return r;
   }
   if (p.rfind("/api/v1/", 0) != 0) return json_error(404, "no such endpoint: " + p);
+  if (licences_ && (p == "/api/v1/licences" || p.rfind("/api/v1/licences/", 0) == 0)) {
+    // Reading the registry is a viewer's; changing it an operator's, named in the audit log.
+    TokenRow caller;
+    if (auto denied = authorize(request, request.method == "GET" ? Role::kViewer : Role::kOperator, &caller)) {
+      return *denied;
+    }
+    return (*licences_)(request, "api:" + caller.name);
+  }
   if (request.method != "GET") return json_error(405, request.method + " is not allowed on " + p);
   if (auto denied = authorize(request, Role::kViewer)) return *denied;
   if (p == "/api/v1/hosts") return hosts();

@@ -30,7 +30,7 @@ CollectorConfig load_collector_config(const std::string& path) {
     throw ConfigError(path, yaml_line(root_node), "", "the file must be a map with collector and contract");
   }
   ConfigSection root(root_node, path, "");
-  root.allow_only({"collector", "contract", "alerts"});
+  root.allow_only({"collector", "contract", "alerts", "chains"});
 
   ConfigSection c = root.section("collector");
   c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
@@ -72,6 +72,21 @@ CollectorConfig load_collector_config(const std::string& path) {
                                   "' is not a time zone of the system tz database (like Asia/Shanghai)");
   }
   cfg.alerts = alerts::parse_alerts_config(root.section("alerts"));
+
+  // The cross-node chain view (chain_view.hpp); lag defaults as FISCO's own tools judge.
+  ConfigSection chains = root.section("chains");
+  chains.allow_only({"host", "lag_warn", "lag_crit", "stale_intervals", "interval"});
+  cfg.chains.host = chains.str("host", cfg.chains.host);
+  if (cfg.chains.host.empty()) chains.fail("host", "must name the host id of the chain:<name> results");
+  cfg.chains.lag_warn = chains.integer("lag_warn", cfg.chains.lag_warn, 1, 1'000'000'000);
+  cfg.chains.lag_crit = chains.integer("lag_crit", cfg.chains.lag_crit, 1, 1'000'000'000);
+  if (cfg.chains.lag_crit < cfg.chains.lag_warn) {
+    chains.fail(chains.has("lag_crit") ? "lag_crit" : "lag_warn",
+                "lag_crit (" + std::to_string(cfg.chains.lag_crit) + ") must not be below lag_warn (" +
+                    std::to_string(cfg.chains.lag_warn) + ")");
+  }
+  cfg.chains.stale_intervals = static_cast<int>(chains.integer("stale_intervals", cfg.chains.stale_intervals, 1, 100));
+  cfg.chains.interval = chains.duration("interval", cfg.chains.interval, std::chrono::seconds(1));
   return cfg;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 #include "xj/checks/result.hpp"
@@ -81,6 +82,34 @@ int ctl_main(int argc, char** argv) {
   series->add_option("--to", to, "end, same forms, or now")->capture_default_str();
   series->add_option("--step", step, "bucket: 0 (raw), 1h, 1d, ... (default: chosen by the collector)");
 
+  // The licence registry: list and show read (viewer); add, activate, renew, revoke change it
+  // (operator), and the collector records each change in its audit log under the token's name.
+  auto* licence = app.add_subcommand("licence", "the licence registry: list, show, add, activate, renew, revoke");
+  licence->require_subcommand(1);
+  licence->fallthrough();
+  auto* l_list = licence->add_subcommand("list", "every licence, fewest days left first");
+  std::string l_id;
+  auto* l_show = licence->add_subcommand("show", "one licence and its lifecycle (申请 激活 续期 注销)");
+  l_show->add_option("id", l_id, "licence id")->required();
+  std::string l_product, l_holder, l_host, l_expiry, l_contract, l_note;
+  bool l_applied = false;
+  auto* l_add = licence->add_subcommand("add", "register a licence (申请 with --applied, else 激活)");
+  l_add->add_option("--product", l_product, "product licensed")->required();
+  l_add->add_option("--holder", l_holder, "licensee")->required();
+  l_add->add_option("--expiry", l_expiry, "last valid day, 2026-10-31 (contract zone)")->required();
+  l_add->add_option("--host", l_host, "host it is installed on");
+  l_add->add_option("--contract", l_contract, "contract or order it was bought under");
+  l_add->add_flag("--applied", l_applied, "applied for, not active yet (activate it later)");
+  auto* l_activate = licence->add_subcommand("activate", "an applied licence becomes active (激活)");
+  auto* l_renew = licence->add_subcommand("renew", "a new expiry (续期)");
+  auto* l_revoke = licence->add_subcommand("revoke", "the licence is withdrawn (注销)");
+  for (auto* c : {l_activate, l_renew, l_revoke}) {
+    c->add_option("id", l_id, "licence id")->required();
+    c->add_option("--note", l_note, "why, for the audit log");
+  }
+  l_renew->add_option("--expiry", l_expiry, "new last valid day, 2026-10-31 (contract zone)")->required();
+  l_renew->add_option("--contract", l_contract, "the renewal's contract or order");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -92,7 +121,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -111,6 +140,7 @@ int ctl_main(int argc, char** argv) {
 
   std::string path;
   QueryParams query;
+  std::optional<nlohmann::json> post;  // set: POST this body instead of a GET
   std::string (*render)(const nlohmann::json&, const ContractZone&) = nullptr;
   if (*hosts) {
     path = "/api/v1/hosts";
@@ -148,9 +178,35 @@ int ctl_main(int argc, char** argv) {
              {"from", std::to_string(*from_ms)}, {"to", std::to_string(*to_ms)}};
     if (!step.empty()) query.emplace_back("step", step);
     render = render_series;
+  } else if (*licence) {
+    if (!l_id.empty() && l_id.find_first_not_of("0123456789") != std::string::npos) {
+      return usage("licence id '" + l_id + "' is not a number (see xunjianctl licence list)");
+    }
+    render = render_licence;
+    if (*l_list) {
+      path = "/api/v1/licences";
+      render = render_licences;
+    } else if (*l_show) {
+      path = "/api/v1/licences/" + l_id;
+    } else if (*l_add) {
+      path = "/api/v1/licences";
+      post = nlohmann::json{{"product", l_product}, {"holder", l_holder}, {"expiry", l_expiry},
+                            {"state", l_applied ? "applied" : "active"}};
+      if (!l_host.empty()) (*post)["host"] = l_host;
+      if (!l_contract.empty()) (*post)["contract"] = l_contract;
+    } else {
+      const char* verb = *l_activate ? "activate" : *l_renew ? "renew" : "revoke";
+      path = "/api/v1/licences/" + l_id + "/" + verb;
+      post = nlohmann::json::object();
+      if (!l_note.empty()) (*post)["note"] = l_note;
+      if (*l_renew) {
+        (*post)["expiry"] = l_expiry;
+        if (!l_contract.empty()) (*post)["contract"] = l_contract;
+      }
+    }
   }
 
-  auto answer = api_get(conn, path, query);
+  auto answer = post ? api_post(conn, path, *post) : api_get(conn, path, query);
   if (!answer) {
     std::cerr << "xunjianctl: " << answer.error() << "\n";
     return kFailed;

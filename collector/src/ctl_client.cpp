@@ -68,6 +68,7 @@ std::string describe_http_status(int status) {
     case 403: return "token lacks the role for this";
     case 404: return "not found";
     case 405: return "method not allowed";
+    case 409: return "not possible in its current state";
     case 413: return "request too large";
     case 429: return "the collector is busy";
     case 503: return "the collector is unavailable";
@@ -77,7 +78,10 @@ std::string describe_http_status(int status) {
   return "unexpected answer";
 }
 
-Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query) {
+namespace {
+
+Expected<ApiAnswer> api_request(const CtlConnection& conn, const std::string& method, const std::string& path,
+                                const QueryParams& query, const std::string* body) {
   std::string url = base_without_slash(conn.base_url) + path;
   char sep = '?';
   for (const auto& [k, v] : query) {
@@ -85,6 +89,7 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
     sep = '&';
   }
   HttpClientRequest req;
+  req.method = method;
   req.url = url;
   req.timeout = conn.timeout;
   req.ca_file = conn.ca_file;
@@ -92,9 +97,13 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
   req.max_body = 256ull * 1024 * 1024;
   req.headers.emplace_back("Authorization", "Bearer " + conn.token);
   req.headers.emplace_back("Accept", "application/json");
+  if (body != nullptr) {
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = *body;
+  }
   auto resp = http_request(req);
   if (!resp) {
-    // The client's message already starts "GET <url>: " and names the failed step.
+    // The client's message already starts "<METHOD> <url>: " and names the failed step.
     const auto kind = resp.failure().kind;
     if (kind == HttpErrorKind::kRequest) return make_error(resp.error());
     if (kind == HttpErrorKind::kTlsVerify) {
@@ -107,23 +116,34 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
   answer.body = std::move(resp->body);
   answer.json = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
   const int status = resp->status;
-  if (status != 200) {
+  if (status != 200 && status != 201) {
     std::string detail;
     if (answer.json.is_object() && answer.json.contains("error") && answer.json["error"].is_string()) {
       detail = answer.json["error"].get<std::string>();
     } else {
       detail = answer.body.substr(0, 200);
     }
-    return make_error("GET " + url + ": " + describe_http_status(status) + " (" + std::to_string(status) +
+    return make_error(method + " " + url + ": " + describe_http_status(status) + " (" + std::to_string(status) +
                       ")" + (detail.empty() ? "" : ": " + terminal_safe(detail)));
   }
   if (resp->body_truncated) {
-    return make_error("GET " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
+    return make_error(method + " " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
   }
   if (answer.json.is_discarded()) {
-    return make_error("GET " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");
+    return make_error(method + " " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");
   }
   return answer;
+}
+
+}  // namespace
+
+Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query) {
+  return api_request(conn, "GET", path, query, nullptr);
+}
+
+Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body) {
+  const std::string text = body.dump();
+  return api_request(conn, "POST", path, {}, &text);
 }
 
 }  // namespace xj

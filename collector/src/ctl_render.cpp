@@ -166,4 +166,67 @@ std::string render_series(const json& answer, const ContractZone& zone) {
   return out;
 }
 
+namespace {
+
+// 12.3 days left -> "12"; expired 0.5 days ago -> "-1" (whole days, rounded down, so a
+// licence that expires today shows 0 and one that expired today -1).
+std::string days_left(const json& l) {
+  const json& v = field(l, "days_left");
+  if (!v.is_number()) return "";
+  return format_value(std::floor(v.get<double>()));
+}
+
+}  // namespace
+
+std::string render_licences(const json& answer, const ContractZone& zone) {
+  (void)zone;
+  const json& licences = list(answer, "licences");
+  if (licences.empty()) return "no licences registered\n";
+  Table t({"ID", "DAYS LEFT", "VALID UNTIL", "STATE", "PRODUCT", "HOLDER", "HOST", "CONTRACT", "SOURCE"});
+  for (const auto& l : licences) {
+    t.add({number(l, "id"), days_left(l), str(l, "valid_until"), upper(str(l, "state")), str(l, "product"),
+           str(l, "holder"), str(l, "host"), str(l, "contract"),
+           str(l, "source") == "check" ? "check " + str(l, "check") : str(l, "source")});
+  }
+  return t.render();
+}
+
+std::string render_licence(const json& answer, const ContractZone& zone) {
+  const json& l = field(answer, "licence").is_object() ? field(answer, "licence") : answer;
+  Table about({});
+  about.add({"licence", number(l, "id")});
+  about.add({"product", str(l, "product")});
+  about.add({"holder", str(l, "holder")});
+  about.add({"host", str(l, "host")});
+  about.add({"valid until", str(l, "valid_until") + " (" + days_left(l) + " days left)"});
+  about.add({"state", upper(str(l, "state"))});
+  about.add({"contract", str(l, "contract")});
+  about.add({"source", str(l, "source") == "check" ? "check " + str(l, "check") : str(l, "source")});
+  about.add({"updated", time_of(l, "updated", zone)});
+  std::string out = about.render();
+  const json& events = list(l, "events");
+  if (!events.empty()) {
+    Table e({"TIME", "EVENT", "ACTOR", "AUDIT", "DETAIL"});
+    for (const auto& ev : events) {
+      const json& d = field(ev, "detail");
+      std::string detail;
+      if (d.is_object()) {
+        for (const char* key : {"from_expiry", "expiry", "contract", "note"}) {
+          if (!d.contains(key)) continue;
+          const json& v = d[key];
+          std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+          if ((std::string(key) == "expiry" || std::string(key) == "from_expiry") && v.is_number()) {
+            text = zone.format(v.get<std::int64_t>());
+          }
+          detail += (detail.empty() ? "" : " ") + std::string(key) + "=" + text;
+        }
+      }
+      e.add({time_of(ev, "ts", zone), str(ev, "event_zh") + " " + str(ev, "event"), str(ev, "actor"),
+             "#" + number(ev, "audit_id"), detail});
+    }
+    out += "\nlifecycle\n" + e.render();
+  }
+  return out;
+}
+
 }  // namespace xj

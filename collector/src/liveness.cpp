@@ -64,6 +64,8 @@ std::size_t Liveness::sweep() {
   std::size_t down = 0;
   if (now - started_ms_ <= limit) return 0;
   for (const auto& h : store_.hosts()) {
+    // A host that never made contact has no agent: the collector's own (chain:<name>).
+    if (h.last_contact_ms == 0) continue;
     std::int64_t silent = now - h.last_contact_ms;
     if (silent <= limit) continue;
     auto it = state_.find(h.agent.id);

@@ -12,6 +12,7 @@
 
 #include "xj/collector/alerting.hpp"
 #include "xj/collector/api.hpp"
+#include "xj/collector/chain_view.hpp"
 #include "xj/collector/config.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/liveness.hpp"
@@ -54,6 +55,14 @@ int run_collector(const std::string& config_path) {
   Store& db = **store;
   CollectorMetrics metrics(db);
   Liveness liveness(db, cfg.heartbeat, cfg.missed_heartbeats, [] { return now_epoch_ms(); });
+  ChainView chains(db, cfg.chains, [] { return now_epoch_ms(); });
+  LicenceIntake licence_intake(db);
+  auto licence_api = LicenceApi::create(db, cfg.timezone);
+  if (!licence_api) {
+    spdlog::critical("event=collector_failed error=\"{}\"", licence_api.error());
+    std::cerr << licence_api.error() << "\n";
+    return 1;
+  }
   std::unique_ptr<Alerting> alerting;
   if (cfg.alerts.enabled) {
     auto a = Alerting::open(cfg, &metrics);
@@ -64,15 +73,21 @@ int run_collector(const std::string& config_path) {
     }
     alerting = std::move(a).value();
     liveness.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
+    chains.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
   }
   IngestHandler ingest(db, &metrics, IngestLimits{},
-                       [&liveness, &alerting](const IngestBatch& b, const IngestOutcome& o) {
+                       [&liveness, &alerting, &chains, &licence_intake](const IngestBatch& b,
+                                                                         const IngestOutcome& o) {
                          // A batch that was all duplicates (a retry after a lost ack) has been
                          // evaluated already; after a restart it would replay old states.
                          if (alerting && o.accepted > 0) alerting->on_batch(b);
+                         if (o.accepted > 0) {
+                           chains.on_batch(b);
+                           licence_intake.on_batch(b);
+                         }
                          liveness.on_contact(b.agent);
                        });
-  Api api(db, metrics, std::move(ingest));
+  Api api(db, metrics, std::move(ingest), std::move(licence_api).value());
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {
@@ -100,6 +115,7 @@ int run_collector(const std::string& config_path) {
     while (!stopping) {
       lock.unlock();
       liveness.sweep();
+      chains.sweep();
       if (std::chrono::steady_clock::now() >= next_maintain) {
         if (auto m = db.maintain(now_epoch_ms()); !m) {
           spdlog::error("event=maintain_failed error=\"{}\"", m.error());

@@ -238,10 +238,41 @@ CREATE TABLE outbox(
 CREATE INDEX outbox_pending ON outbox(channel, id) WHERE status = 0;
 )sql";
 
+// The licence registry (licences.hpp): one row per licence, its lifecycle events beside it.
+// A licence seen by a check is keyed by (host, check id); operators' entries by id only.
+// Every event row names the audit entry written with it in the same transaction.
+const char* const kLicences = R"sql(
+CREATE TABLE licences(
+  id INTEGER PRIMARY KEY,
+  product TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  host TEXT NOT NULL,              -- '' when not tied to a host
+  expiry INTEGER NOT NULL,         -- end of validity, UTC epoch ms
+  contract TEXT NOT NULL,
+  source TEXT NOT NULL,            -- check, operator
+  check_id TEXT NOT NULL,          -- source check: the licence check's id on host
+  state TEXT NOT NULL,             -- applied, active, revoked
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX licences_by_check ON licences(host, check_id) WHERE source = 'check';
+
+CREATE TABLE licence_events(
+  id INTEGER PRIMARY KEY,
+  licence INTEGER NOT NULL REFERENCES licences(id),
+  ts INTEGER NOT NULL,
+  event TEXT NOT NULL,             -- applied, activated, renewed, revoked, seen
+  actor TEXT NOT NULL,
+  detail TEXT NOT NULL,            -- JSON
+  audit_id INTEGER NOT NULL
+);
+CREATE INDEX licence_events_by_licence ON licence_events(licence, id);
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1, kV2};
+  static const std::vector<const char*> list = {kV1, kV2, kLicences};
   return list;
 }
 

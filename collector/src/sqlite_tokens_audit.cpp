@@ -163,6 +163,14 @@ Expected<AuditEntry> SqliteStore::audit(const std::string& actor, const std::str
   std::lock_guard lock(write_mu_);
   Txn txn(*writer_, "BEGIN IMMEDIATE");
   if (!txn.ok()) return writer_->error("cannot begin an audit entry");
+  auto e = append_audit(actor, action, object, detail);
+  if (!e) return e;
+  if (!txn.commit()) return writer_->error("cannot commit the audit entry for " + action);
+  return e;
+}
+
+Expected<AuditEntry> SqliteStore::append_audit(const std::string& actor, const std::string& action,
+                                               const std::string& object, const std::string& detail) {
   AuditEntry e{0, now(), actor, action, object, detail, "", ""};
   {
     Query last(*writer_, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
@@ -183,7 +191,6 @@ Expected<AuditEntry> SqliteStore::audit(const std::string& actor, const std::str
   if (!ins.bind(e.id, e.ts_ms, e.actor, e.action, e.object, e.detail, e.prev_hash, e.hash).done()) {
     return writer_->error("cannot append the audit entry for " + action);
   }
-  if (!txn.commit()) return writer_->error("cannot commit the audit entry for " + action);
   return e;
 }
 

@@ -39,6 +39,28 @@ contract:
   CHECK(cfg.raw_retention_days == 14);
   CHECK(cfg.timezone == "Asia/Shanghai");
   CHECK(cfg.customer == "某市市场监督管理局");
+  // The chain view's defaults: lag as FISCO's tools judge it, silent after 3 intervals.
+  CHECK(cfg.chains.host == "collector");
+  CHECK(cfg.chains.lag_warn == 10);
+  CHECK(cfg.chains.lag_crit == 30);
+  CHECK(cfg.chains.stale_intervals == 3);
+}
+
+TEST_CASE("the chains section sets the chain view's thresholds and host", "[collector-config]") {
+  auto cfg = load_collector_config(write("chains.yaml", R"(collector:
+  listen: 127.0.0.1:0
+chains:
+  host: xunjian-collector
+  lag_warn: 3
+  lag_crit: 8
+  stale_intervals: 5
+  interval: 30s
+)"));
+  CHECK(cfg.chains.host == "xunjian-collector");
+  CHECK(cfg.chains.lag_warn == 3);
+  CHECK(cfg.chains.lag_crit == 8);
+  CHECK(cfg.chains.stale_intervals == 5);
+  CHECK(cfg.chains.interval == std::chrono::seconds(30));
 }
 
 TEST_CASE("broken collector configs name file, line and key", "[collector-config]") {
@@ -57,6 +79,9 @@ TEST_CASE("broken collector configs name file, line and key", "[collector-config
       {"contract:\n  timezone: Mars/Olympus\n", 2, "key 'timezone'"},
       {"contract:\n  deadlines: {}\n", 2, "unknown key 'deadlines'"},
       {"colector: {}\n", 1, "unknown key 'colector'"},
+      {"chains:\n  lag_warn: 20\n  lag_crit: 5\n", 3, "key 'lag_crit': lag_crit (5) must not be below lag_warn (20)"},
+      {"chains:\n  lag: 3\n", 2, "unknown key 'lag'"},
+      {"chains:\n  stale_intervals: 0\n", 2, "key 'stale_intervals'"},
   };
   int i = 0;
   for (const auto& c : cases) {

@@ -250,6 +250,17 @@ class RunningCollector {
     return r ? r->status : 0;
   }
 
+  // A new API token (`xunjian-collector token create --api NAME --role ROLE`).
+  std::string api_token(const std::string& name, const std::string& role) {
+    return token({"--api", name, "--role", role});
+  }
+  // `xunjian-collector ARGS -c collector.yaml` (audit list, audit verify, ...).
+  Run cli(std::vector<std::string> args) const {
+    args.insert(args.begin(), XJ_COLLECTOR_BIN);
+    args.insert(args.end(), {"-c", (dir_ / "collector.yaml").string()});
+    return run(args, {}, dir_);
+  }
+
   // GET with the viewer token, for comparing against what xunjianctl printed.
   std::string get(const std::string& target) const {
     HttpClientRequest req;

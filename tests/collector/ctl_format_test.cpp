@@ -112,3 +112,37 @@ TEST_CASE("a host answer with fields missing still renders the rest", "[ctl]") {
   CHECK(render_hosts(nlohmann::json::parse(R"({"hosts":[]})"), *z) == "no hosts have reported yet\n");
   CHECK(render_series(nlohmann::json::parse("[]"), *z) == "no data in this period\n");
 }
+
+TEST_CASE("the licence table shows whole days left and lines up after Chinese products", "[ctl]") {
+  auto z = ContractZone::load("Asia/Shanghai");
+  REQUIRE(z.ok());
+  const auto answer = nlohmann::json::parse(R"({"licences":[
+    {"id":2,"product":"达梦数据库 DM8","holder":"某市大数据中心","host":"db-01","valid_until":"2026-12-05",
+     "days_left":3.7,"state":"active","contract":"HT-1","source":"check","check":"licence:dm"},
+    {"id":1,"product":"BaaS","holder":"h","host":"","valid_until":"2026-11-30","days_left":-0.4,
+     "state":"active","contract":"","source":"operator"}]})");
+  const auto lines = lines_of(render_licences(answer, *z));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].rfind("ID  DAYS LEFT  VALID UNTIL  STATE", 0) == 0);
+  CHECK(column_of(lines[1], "某市大数据中心") == column_of(lines[0], "HOLDER"));
+  CHECK(column_of(lines[2], "h ") == column_of(lines[0], "HOLDER"));
+  CHECK(lines[1].find(" 3 ") != std::string::npos);    // 3.7 days: 3 whole days left
+  CHECK(lines[2].find(" -1 ") != std::string::npos);   // expired today
+  CHECK(lines[1].find("check licence:dm") != std::string::npos);
+  CHECK(render_licences(nlohmann::json::parse(R"({"licences":[]})"), *z) == "no licences registered\n");
+}
+
+TEST_CASE("one licence shows its lifecycle with expiries in the contract zone", "[ctl]") {
+  auto z = ContractZone::load("Asia/Shanghai");
+  REQUIRE(z.ok());
+  // 2026-11-01 00:00 +08:00 = 2026-10-31 16:00 UTC.
+  const auto answer = nlohmann::json::parse(R"({"id":3,"product":"p","holder":"h","valid_until":"2026-10-31",
+    "days_left":10,"state":"active","source":"operator","events":[
+      {"ts":1793462400000,"event":"renewed","event_zh":"续期","actor":"api:wang","audit_id":9,
+       "detail":{"from_expiry":1793462400000,"expiry":1824998400000,"note":"续签"}}]})");
+  const auto out = render_licence(answer, *z);
+  CHECK(out.find("valid until  2026-10-31 (10 days left)") != std::string::npos);
+  CHECK(out.find("续期 renewed  api:wang  #9") != std::string::npos);
+  CHECK(out.find("from_expiry=2026-11-01 00:00:00") != std::string::npos);
+  CHECK(out.find("note=续签") != std::string::npos);
+}

@@ -30,9 +30,14 @@ class CollectorProc {
  public:
   // heartbeat: how often agents must show up; 3 missed ones make host:alive critical.
   // tls: serve HTTPS with this certificate.
+  // extra_config: more top-level sections for collector.yaml (e.g. "chains:\n  lag_warn: 3\n").
   explicit CollectorProc(const fs::path& dir, std::string heartbeat = "1s",
-                         std::optional<TlsFiles> tls = std::nullopt)
-      : dir_(dir), port_(free_port()), heartbeat_(std::move(heartbeat)), tls_(std::move(tls)) {
+                         std::optional<TlsFiles> tls = std::nullopt, std::string extra_config = "")
+      : dir_(dir),
+        port_(free_port()),
+        heartbeat_(std::move(heartbeat)),
+        tls_(std::move(tls)),
+        extra_config_(std::move(extra_config)) {
     fs::create_directories(dir_);
     write_config();
     auto api = run(kCollector, {"token", "create", "--api", "itest", "--role", "admin", "-c", config()},
@@ -135,13 +140,15 @@ class CollectorProc {
                      : std::string()) +
                "  log_level: debug\n"
                "contract:\n"
-               "  customer: 集成测试\n");
+               "  customer: 集成测试\n" +
+               extra_config_);
   }
 
   fs::path dir_;
   std::uint16_t port_;
   std::string heartbeat_;
   std::optional<TlsFiles> tls_;
+  std::string extra_config_;
   std::string api_token_;
   std::unique_ptr<Child> child_;
 };

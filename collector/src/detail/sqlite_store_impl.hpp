@@ -1,7 +1,8 @@
 // SqliteStore: the Store over one SQLite file. Split by concern: sqlite_store_open.cpp (open,
 // migrations, caches), sqlite_ingest.cpp (group commit, one batch), sqlite_queries.cpp (hosts,
 // checks, changes, gaps), sqlite_series.cpp (series from raw and rollups), sqlite_rollups.cpp
-// (maintain: rollups, retention), sqlite_tokens_audit.cpp (tokens, the SM3 audit chain).
+// (maintain: rollups, retention), sqlite_tokens_audit.cpp (tokens, the SM3 audit chain),
+// sqlite_licences.cpp (the licence registry).
 #pragma once
 
 #include <array>
@@ -116,6 +117,14 @@ class SqliteStore final : public Store {
   AuditVerdict verify_audit() override;
   Expected<bool> maintain(std::int64_t now_ms) override;
   std::int64_t size_bytes() override;
+  Expected<LicenceRow, LicenceError> add_licence(const LicenceRow& l, const std::string& actor) override;
+  Expected<LicenceRow, LicenceError> change_licence(std::int64_t id, LicenceEventKind event,
+                                                    const LicenceUpdate& update,
+                                                    const std::string& actor) override;
+  Expected<std::optional<LicenceRow>> note_seen_licence(const SeenLicence& seen) override;
+  std::vector<LicenceRow> licences() override;
+  std::optional<LicenceRow> licence(std::int64_t id) override;
+  std::vector<LicenceEvent> licence_events(std::int64_t id) override;
 
  private:
   struct Request {
@@ -162,6 +171,13 @@ class SqliteStore final : public Store {
   // sqlite_tokens_audit.cpp
   Expected<bool> write_token_uses(std::unordered_map<std::int64_t, std::int64_t>& uses);
   std::unordered_map<std::int64_t, std::int64_t> take_token_uses();
+  // Appends one audit entry; the caller holds write_mu_ and has begun a transaction.
+  Expected<AuditEntry> append_audit(const std::string& actor, const std::string& action,
+                                    const std::string& object, const std::string& detail);
+
+  // sqlite_licences.cpp: one event (row, licence_events, audit) inside the caller's transaction.
+  Expected<LicenceEvent> append_licence_event(const LicenceRow& after, LicenceEventKind event,
+                                              const std::string& actor, nlohmann::json detail);
   void restore_token_uses(const std::unordered_map<std::int64_t, std::int64_t>& uses);
 
   const std::string path_;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "xj/common/expected.hpp"
@@ -28,6 +29,7 @@ struct EthBlock {
   std::uint64_t number = 0;
   double timestamp_s = 0;    // after unit detection
   std::size_t tx_count = 0;  // length of `transactions` (hashes or objects)
+  std::string hash;          // the block's hash ("" when the node sends none)
 };
 Expected<EthBlock> parse_eth_block(const nlohmann::json& result);
 

@@ -4,6 +4,7 @@
 //   GET  /api/v1/hosts/{id}              viewer+       host, its checks, gaps, recent changes
 //   GET  /api/v1/checks?status=&host=&kind=   viewer+
 //   GET  /api/v1/series?host=&check=&metric=&from=&to=&step=[&label.NAME=V]   viewer+
+//   GET|POST /api/v1/licences[/...]      viewer+ / operator+ (licence_registry.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -11,18 +12,23 @@
 #include "xj/collector/collector_metrics.hpp"
 #include "xj/collector/http_types.hpp"
 #include "xj/collector/ingest.hpp"
+#include "xj/collector/licence_registry.hpp"
 #include "xj/collector/store.hpp"
 
 namespace xj {
 
 class Api {
  public:
-  Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest);
+  // licences: the licence registry's endpoints (404 without).
+  Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest,
+      std::optional<LicenceApi> licences = std::nullopt);
   HttpResponse operator()(const HttpRequest& request) const;
 
  private:
-  // The caller's API token with at least `role`, or the error response to send.
-  std::optional<HttpResponse> authorize(const HttpRequest& request, Role role) const;
+  // The caller's API token with at least `role`, or the error response to send. `caller`
+  // receives the token's row when given.
+  std::optional<HttpResponse> authorize(const HttpRequest& request, Role role,
+                                        TokenRow* caller = nullptr) const;
   HttpResponse hosts() const;
   HttpResponse host(const std::string& id) const;
   HttpResponse checks(const HttpRequest& request) const;
@@ -31,6 +37,7 @@ class Api {
   Store& store_;
   CollectorMetrics& metrics_;
   IngestHandler ingest_;
+  std::optional<LicenceApi> licences_;
 };
 
 nlohmann::json to_json(const HostRow& h);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "xj/alerts/alerts_config.hpp"
+#include "xj/collector/chain_view.hpp"
 #include "xj/collector/http_server.hpp"
 
 namespace xj {
@@ -23,6 +24,7 @@ struct CollectorConfig {
   std::string timezone = "Asia/Shanghai";       // contract.timezone
   std::string customer;                         // contract.customer
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)
+  ChainViewConfig chains;                       // chains: (the defaults when absent)
 };
 
 // Throws ConfigError.

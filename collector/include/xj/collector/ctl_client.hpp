@@ -1,6 +1,6 @@
 // xunjianctl's side of the collector's JSON API: where the collector is, the operator's
 // token (from the environment or a file, never from the command line, never printed), and a
-// GET that turns every failure into one line naming the URL and the cause.
+// GET (and POST, for the licence registry) that turns every failure into one line naming the URL and the cause.
 #pragma once
 
 #include <chrono>
@@ -40,5 +40,7 @@ struct ApiAnswer {
 // body is an error like "GET http://h:8443/api/v1/hosts: token refused (401): unknown or
 // revoked token" or "GET http://h:8443/api/v1/hosts: cannot reach the collector: connect ...".
 Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query = {});
+// POST `body` as JSON to base_url + path; 200 and 201 are success, errors as for api_get.
+Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body);
 
 }  // namespace xj

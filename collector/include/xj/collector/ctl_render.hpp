@@ -1,5 +1,5 @@
 // xunjianctl's tables: the collector's JSON answers (GET /api/v1/hosts, /hosts/{id},
-// /checks, /series) as aligned text, times in the contract zone. Pure functions of the JSON,
+// /checks, /series, /licences) as aligned text, times in the contract zone. Pure functions of the JSON,
 // so the layout is tested without a collector. A field missing or of the wrong type shows
 // as empty rather than aborting: the operator still sees the rest.
 #pragma once
@@ -15,6 +15,10 @@ std::string render_hosts(const nlohmann::json& answer, const ContractZone& zone)
 std::string render_host(const nlohmann::json& answer, const ContractZone& zone);
 std::string render_checks(const nlohmann::json& answer, const ContractZone& zone);
 std::string render_series(const nlohmann::json& answer, const ContractZone& zone);
+// GET /api/v1/licences: fewest days left first, as the collector sorts them.
+std::string render_licences(const nlohmann::json& answer, const ContractZone& zone);
+// GET /api/v1/licences/{id} (with its events), or the {"licence": ...} answer of a change.
+std::string render_licence(const nlohmann::json& answer, const ContractZone& zone);
 
 // 85.5 -> "85.5", 3.0 -> "3", 0.000123 -> "0.000123", 1e20 -> "1e+20".
 std::string format_value(double v);

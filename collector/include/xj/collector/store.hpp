@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "xj/checks/result.hpp"
+#include "xj/collector/licences.hpp"
 #include "xj/common/expected.hpp"
 
 namespace xj {
@@ -163,6 +164,22 @@ class Store {
                                      const std::string& object, const std::string& detail) = 0;
   virtual std::vector<AuditEntry> audit_entries(std::int64_t after_id, std::size_t limit) = 0;
   virtual AuditVerdict verify_audit() = 0;
+
+  // The licence registry (licences.hpp). A change, its event and its audit entry are one
+  // transaction. add_licence records `applied` or `activated` per the row's state.
+  virtual Expected<LicenceRow, LicenceError> add_licence(const LicenceRow& l, const std::string& actor) = 0;
+  // kActivated (applied -> active), kRenewed (a later expiry; contract replaced when given),
+  // kRevoked. A revoked licence takes no further change (kConflict).
+  virtual Expected<LicenceRow, LicenceError> change_licence(std::int64_t id, LicenceEventKind event,
+                                                            const LicenceUpdate& update,
+                                                            const std::string& actor) = 0;
+  // From a licence check's result: records a licence seen for the first time (`seen`), or its
+  // expiry moving (later: `renewed`, earlier: `seen`); returns the row when it changed.
+  virtual Expected<std::optional<LicenceRow>> note_seen_licence(const SeenLicence& seen) = 0;
+  // Every licence, soonest expiry first; revoked ones after the rest.
+  virtual std::vector<LicenceRow> licences() = 0;
+  virtual std::optional<LicenceRow> licence(std::int64_t id) = 0;
+  virtual std::vector<LicenceEvent> licence_events(std::int64_t id) = 0;
 
   // Housekeeping: closes finished rollup buckets and deletes raw rows older than retention.
   virtual Expected<bool> maintain(std::int64_t now_ms) = 0;
