@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "xj/collector/incident_api.hpp"
 #include "xj/collector/tokens.hpp"
 #include "xj/common/duration.hpp"
 
@@ -54,7 +55,7 @@ json to_json(const CheckRow& c) {
 Api::Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest)
     : store_(store), metrics_(metrics), ingest_(std::move(ingest)) {}
 
-std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role) const {
+std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role, TokenRow* caller) const {
   std::string token = bearer_token(request.header("authorization"));
   if (token.empty()) {
     metrics_.count_reject("unauthorized");
@@ -69,6 +70,7 @@ std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role
     metrics_.count_reject("forbidden");
     return json_error(403, "this token may not do this (needs role " + std::string(to_string(role)) + ")");
   }
+  if (caller != nullptr) *caller = *row;
   return std::nullopt;
 }
 
@@ -86,6 +88,14 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     return r;
   }
   if (p.rfind("/api/v1/", 0) != 0) return json_error(404, "no such endpoint: " + p);
+  if (p == "/api/v1/incidents" || p.rfind("/api/v1/incidents/", 0) == 0) {
+    TokenRow caller;
+    if (auto denied = authorize(request, Role::kViewer, &caller)) return *denied;
+    if (incidents_ == nullptr) return json_error(503, "incidents need alerting: collector.yaml has no alerts: section");
+    const Role role = caller.role.value_or(Role::kViewer);
+    if (request.method == "POST" && role < Role::kOperator) metrics_.count_reject("forbidden");
+    return (*incidents_)(request, caller.name, role);
+  }
   if (request.method != "GET") return json_error(405, request.method + " is not allowed on " + p);
   if (auto denied = authorize(request, Role::kViewer)) return *denied;
   if (p == "/api/v1/hosts") return hosts();

@@ -64,7 +64,7 @@ CollectorConfig load_collector_config(const std::string& path) {
 
   // Only the contract keys the collector uses so far; alerts and reports add theirs.
   ConfigSection contract = root.section("contract");
-  contract.allow_only({"customer", "timezone"});
+  contract.allow_only({"customer", "timezone", "deadlines"});
   cfg.customer = contract.str("customer");
   cfg.timezone = contract.str("timezone", cfg.timezone);
   if (!valid_timezone(cfg.timezone)) {
@@ -72,6 +72,7 @@ CollectorConfig load_collector_config(const std::string& path) {
                                   "' is not a time zone of the system tz database (like Asia/Shanghai)");
   }
   cfg.alerts = alerts::parse_alerts_config(root.section("alerts"));
+  cfg.alerts.incidents.deadlines = alerts::parse_contract_deadlines(contract.section("deadlines"));
   return cfg;
 }
 

@@ -9,6 +9,7 @@
 
 #include "xj/checks/result.hpp"
 #include "xj/collector/ctl_client.hpp"
+#include "xj/collector/ctl_incident.hpp"
 #include "xj/collector/ctl_render.hpp"
 #include "xj/common/duration.hpp"
 
@@ -43,7 +44,7 @@ int ctl_main(int argc, char** argv) {
                  "would show it); set XJ_TOKEN or use --token-file FILE\n";
     return kUsage;
   }
-  CLI::App app{"xunjianctl: query the xunjian collector's API (hosts, checks, series)"};
+  CLI::App app{"xunjianctl: the xunjian collector's API (hosts, checks, series, incidents)"};
   app.set_version_flag("--version", std::string("xunjianctl ") + XJ_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: `xunjianctl hosts --json`
@@ -81,6 +82,8 @@ int ctl_main(int argc, char** argv) {
   series->add_option("--to", to, "end, same forms, or now")->capture_default_str();
   series->add_option("--step", step, "bucket: 0 (raw), 1h, 1d, ... (default: chosen by the collector)");
 
+  IncidentCommands incident(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -92,7 +95,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, incident (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -109,10 +112,18 @@ int ctl_main(int argc, char** argv) {
   if (!token) return usage(token.error());
   conn.token = std::move(token).value();
 
-  std::string path;
+  std::string path, method = "GET", body;
   QueryParams query;
   std::string (*render)(const nlohmann::json&, const ContractZone&) = nullptr;
-  if (*hosts) {
+  if (incident.chosen()) {
+    auto req = incident.request(*zone, now_epoch_ms());
+    if (!req) return usage(req.error());
+    method = req->method;
+    path = req->path;
+    query = req->query;
+    render = req->render;
+    if (method != "GET") body = req->body.dump();
+  } else if (*hosts) {
     path = "/api/v1/hosts";
     render = render_hosts;
   } else if (*host) {
@@ -150,12 +161,12 @@ int ctl_main(int argc, char** argv) {
     render = render_series;
   }
 
-  auto answer = api_get(conn, path, query);
+  auto answer = api_call(conn, method, path, query, body);
   if (!answer) {
     std::cerr << "xunjianctl: " << answer.error() << "\n";
     return kFailed;
   }
-  if (as_json) {
+  if (as_json || render == nullptr) {
     std::cout << answer->body;
     if (answer->body.empty() || answer->body.back() != '\n') std::cout << '\n';
   } else {

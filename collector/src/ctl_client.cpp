@@ -68,6 +68,7 @@ std::string describe_http_status(int status) {
     case 403: return "token lacks the role for this";
     case 404: return "not found";
     case 405: return "method not allowed";
+    case 409: return "not possible now";
     case 413: return "request too large";
     case 429: return "the collector is busy";
     case 503: return "the collector is unavailable";
@@ -78,6 +79,15 @@ std::string describe_http_status(int status) {
 }
 
 Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query) {
+  return api_call(conn, "GET", path, query, "");
+}
+
+Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body) {
+  return api_call(conn, "POST", path, {}, body.dump());
+}
+
+Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& method, const std::string& path,
+                             const QueryParams& query, const std::string& body) {
   std::string url = base_without_slash(conn.base_url) + path;
   char sep = '?';
   for (const auto& [k, v] : query) {
@@ -85,7 +95,12 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
     sep = '&';
   }
   HttpClientRequest req;
+  req.method = method;
   req.url = url;
+  if (method != "GET") {
+    req.body = body;
+    req.headers.emplace_back("Content-Type", "application/json");
+  }
   req.timeout = conn.timeout;
   req.ca_file = conn.ca_file;
   // A fleet's check list can be large; a cut-off answer would only fail as "not JSON".
@@ -106,6 +121,7 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
   answer.url = url;
   answer.body = std::move(resp->body);
   answer.json = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
+  answer.text = resp->header("content-type").value_or("").rfind("text/", 0) == 0;
   const int status = resp->status;
   if (status != 200) {
     std::string detail;
@@ -114,14 +130,14 @@ Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, 
     } else {
       detail = answer.body.substr(0, 200);
     }
-    return make_error("GET " + url + ": " + describe_http_status(status) + " (" + std::to_string(status) +
+    return make_error(method + " " + url + ": " + describe_http_status(status) + " (" + std::to_string(status) +
                       ")" + (detail.empty() ? "" : ": " + terminal_safe(detail)));
   }
   if (resp->body_truncated) {
-    return make_error("GET " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
+    return make_error(method + " " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
   }
-  if (answer.json.is_discarded()) {
-    return make_error("GET " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");
+  if (answer.json.is_discarded() && !answer.text) {
+    return make_error(method + " " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");
   }
   return answer;
 }

@@ -4,6 +4,7 @@
 //   GET  /api/v1/hosts/{id}              viewer+       host, its checks, gaps, recent changes
 //   GET  /api/v1/checks?status=&host=&kind=   viewer+
 //   GET  /api/v1/series?host=&check=&metric=&from=&to=&step=[&label.NAME=V]   viewer+
+//   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -15,14 +16,19 @@
 
 namespace xj {
 
+class IncidentApi;
+
 class Api {
  public:
   Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest);
   HttpResponse operator()(const HttpRequest& request) const;
+  // The incident endpoints (present when alerting is on; else they answer 503).
+  void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
 
  private:
-  // The caller's API token with at least `role`, or the error response to send.
-  std::optional<HttpResponse> authorize(const HttpRequest& request, Role role) const;
+  // The caller's API token with at least `role`, or the error response to send. `caller`
+  // receives the token row when given.
+  std::optional<HttpResponse> authorize(const HttpRequest& request, Role role, TokenRow* caller = nullptr) const;
   HttpResponse hosts() const;
   HttpResponse host(const std::string& id) const;
   HttpResponse checks(const HttpRequest& request) const;
@@ -31,6 +37,7 @@ class Api {
   Store& store_;
   CollectorMetrics& metrics_;
   IngestHandler ingest_;
+  const IncidentApi* incidents_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);

@@ -34,11 +34,16 @@ struct ApiAnswer {
   std::string url;   // what was asked, for messages
   std::string body;  // as received, for --json
   nlohmann::json json;
+  bool text = false;  // the collector answered text (a Markdown report), not JSON
 };
 
 // GET base_url + path with the query percent-encoded. An answer that is not 200 with a JSON
 // body is an error like "GET http://h:8443/api/v1/hosts: token refused (401): unknown or
 // revoked token" or "GET http://h:8443/api/v1/hosts: cannot reach the collector: connect ...".
 Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query = {});
+// POST a JSON body (incident actions); errors as for api_get, naming POST.
+Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body);
+Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& method, const std::string& path,
+                             const QueryParams& query, const std::string& body);
 
 }  // namespace xj
