@@ -9,11 +9,15 @@ namespace xj::alerts {
 AlertPipeline::AlertPipeline(AlertStore& store, AlertsConfig config,
                              std::map<std::string, std::size_t> max_text_bytes, Clock clock)
     : store_(store), cfg_(std::move(config)), max_bytes_(std::move(max_text_bytes)),
-      clock_(clock), engine_(cfg_.rules, clock) {}
+      clock_(clock), engine_(cfg_.rules, clock), incidents_(cfg_.incidents, clock) {}
 
 void AlertPipeline::restore() {
   std::lock_guard lock(mu_);
   engine_.restore(store_.active_alerts());
+  IncidentFilter f;
+  f.active_only = true;
+  f.limit = 100'000;
+  incidents_.restore(store_.incidents(f), store_.max_incident_id());
 }
 
 std::vector<Alert> AlertPipeline::active() {
@@ -37,46 +41,72 @@ std::vector<std::string> AlertPipeline::channels_for(const Alert& a) const {
   return out;
 }
 
-std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events) {
-  if (events.empty()) return 0;
-  std::vector<Alert> changed;
-  std::vector<OutboxMessage> messages;
+std::vector<std::string> AlertPipeline::incident_channels() const {
+  if (!cfg_.incidents.channels.empty()) return cfg_.incidents.channels;
+  std::vector<std::string> out;
+  for (const auto& c : cfg_.channels) out.push_back(c.name);
+  return out;
+}
+
+void AlertPipeline::enqueue(std::vector<OutboxMessage>& out, const std::string& text,
+                            const std::string& subject, std::int64_t since, const std::string& transition,
+                            const std::vector<std::string>& channels, std::int64_t now) const {
+  for (const auto& ch : channels) {
+    auto lim = max_bytes_.find(ch);
+    const auto parts = split_utf8(text, lim == max_bytes_.end() ? 4096 : lim->second);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      OutboxMessage m;
+      m.idempotency_key = idempotency_key(subject, since, transition, ch, "", static_cast<int>(i + 1));
+      m.fingerprint = subject;
+      m.transition = transition;
+      m.channel = ch;
+      m.text = parts[i];
+      m.created_ms = now;
+      m.next_attempt_ms = now;
+      out.push_back(std::move(m));
+    }
+  }
+}
+
+std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vector<IncidentNotice> notices,
+                                 IncidentChanges changes) {
+  AlertChanges c;
+  c.incidents = std::move(changes);
   const std::int64_t now = clock_();
   for (const auto& ev : events) {
-    changed.push_back(ev.alert);
+    c.alerts.push_back(ev.alert);
     if (!ev.transition) continue;
-    const std::string text = render_message(ev.alert, *ev.transition, cfg_.message);
+    // The incident first: the alert's message names its number.
+    const auto incident = incidents_.on_alert(ev.alert, *ev.transition, c.incidents);
+    const std::string text = render_message(ev.alert, *ev.transition, cfg_.message,
+                                            incident ? &*incident : nullptr);
     const std::string tr(to_string(*ev.transition));
-    for (const auto& ch : channels_for(ev.alert)) {
-      auto lim = max_bytes_.find(ch);
-      const auto parts = split_utf8(text, lim == max_bytes_.end() ? 4096 : lim->second);
-      for (std::size_t i = 0; i < parts.size(); ++i) {
-        OutboxMessage m;
-        m.idempotency_key = idempotency_key(ev.alert.fingerprint, ev.alert.since_ms, tr, ch, "",
-                                            static_cast<int>(i + 1));
-        m.fingerprint = ev.alert.fingerprint;
-        m.transition = tr;
-        m.channel = ch;
-        m.text = parts[i];
-        m.created_ms = now;
-        m.next_attempt_ms = now;
-        messages.push_back(std::move(m));
-      }
-    }
-    spdlog::info("event=alert_{} rule={} host={} check={} severity={} fingerprint={}", tr,
+    enqueue(c.messages, text, ev.alert.fingerprint, ev.alert.since_ms, tr, channels_for(ev.alert), now);
+    spdlog::info("event=alert_{} rule={} host={} check={} severity={} fingerprint={} incident={}", tr,
                  ev.alert.rule, ev.alert.host, ev.alert.check, xj::to_string(ev.alert.severity),
-                 ev.alert.fingerprint);
+                 ev.alert.fingerprint, incident ? incident_number(incident->id) : "-");
   }
-  if (auto r = store_.commit(changed, messages); !r) {
+  for (const auto& n : notices) {
+    enqueue(c.messages, render_incident_notice(n, cfg_.message), incident_number(n.incident.id), 0, n.kind,
+            incident_channels(), now);
+    spdlog::info("event=incident_{} incident={} level={}", n.kind, incident_number(n.incident.id),
+                 to_string(n.incident.level));
+  }
+  if (c.alerts.empty() && c.messages.empty() && c.incidents.empty()) return 0;
+  if (auto r = store_.commit(c); !r) {
     // The engine has moved on; the next result of the check re-evaluates against it, but these
-    // messages are lost. Loud, and counted.
-    spdlog::error("event=alert_commit_failed alerts={} messages={} error=\"{}\"", changed.size(),
-                  messages.size(), r.error());
+    // messages are lost. Loud, and counted. The incidents are read back as the store has them.
+    spdlog::error("event=alert_commit_failed alerts={} messages={} error=\"{}\"", c.alerts.size(),
+                  c.messages.size(), r.error());
+    IncidentFilter f;
+    f.active_only = true;
+    f.limit = 100'000;
+    incidents_.restore(store_.incidents(f), store_.max_incident_id());
     if (on_store_error_) on_store_error_();
     return 0;
   }
-  if (!messages.empty() && on_enqueued_) on_enqueued_();
-  return messages.size();
+  if (!c.messages.empty() && on_enqueued_) on_enqueued_();
+  return c.messages.size();
 }
 
 std::size_t AlertPipeline::on_results(const Subject& subject, const std::vector<Result>& results) {
@@ -86,12 +116,49 @@ std::size_t AlertPipeline::on_results(const Subject& subject, const std::vector<
     auto ev = engine_.on_result(subject, r);
     events.insert(events.end(), std::make_move_iterator(ev.begin()), std::make_move_iterator(ev.end()));
   }
-  return apply(events);
+  return apply(events, {}, {});
 }
 
 std::size_t AlertPipeline::tick() {
   std::lock_guard lock(mu_);
-  return apply(engine_.tick());
+  IncidentChanges changes;
+  std::vector<IncidentNotice> notices;
+  incidents_.tick(changes, notices);
+  return apply(engine_.tick(), std::move(notices), std::move(changes));
+}
+
+Expected<Incident, ActionError> AlertPipeline::act(std::int64_t id, const IncidentAction& action) {
+  std::lock_guard lock(mu_);
+  auto current = incidents_.find_active(id);
+  if (!current) current = store_.incident(id);
+  if (!current) return ActionError{404, "no incident " + incident_number(id)};
+  AlertChanges c;
+  auto next = incidents_.act(*current, action, c.incidents);
+  if (!next) return next;
+  if (auto r = store_.commit(c); !r) return ActionError{500, r.error()};
+  incidents_.applied(*next);
+  spdlog::info("event=incident_{} incident={} actor={} state={}", to_string(action.kind), incident_number(id),
+               action.actor, to_string(next->state));
+  return next;
+}
+
+Expected<Incident, ActionError> AlertPipeline::open_incident(const NewIncident& n) {
+  std::lock_guard lock(mu_);
+  AlertChanges c;
+  std::vector<IncidentNotice> notices;
+  auto opened = incidents_.open(n, c.incidents, notices);
+  if (!opened) return opened;
+  const std::int64_t now = clock_();
+  for (const auto& notice : notices) {
+    enqueue(c.messages, render_incident_notice(notice, cfg_.message), incident_number(notice.incident.id), 0,
+            notice.kind, incident_channels(), now);
+  }
+  if (auto r = store_.commit(c); !r) return ActionError{500, r.error()};
+  incidents_.applied(*opened);
+  spdlog::info("event=incident_opened incident={} level={} actor={}", incident_number(opened->id),
+               to_string(opened->level), n.actor);
+  if (!c.messages.empty() && on_enqueued_) on_enqueued_();
+  return opened;
 }
 
 }  // namespace xj::alerts

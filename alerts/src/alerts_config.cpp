@@ -61,14 +61,86 @@ ChannelConfig parse_channel(const ConfigSection& s) {
   return c;
 }
 
+IncidentLevel level_key(const ConfigSection& s, const std::string& key, const std::string& text) {
+  auto l = parse_incident_level(text);
+  if (!l) s.fail(key, "'" + text + "' is not one of P1, P2, P3, P4");
+  return *l;
+}
+
+std::set<Status> severities(const ConfigSection& s, const std::string& key) {
+  std::set<Status> out;
+  for (const auto& sev : s.list(key)) {
+    auto st = parse_status(sev);
+    if (!st || *st == Status::kOk) s.fail(key, "'" + sev + "' is not one of critical, warning, unknown");
+    out.insert(*st);
+  }
+  return out;
+}
+
+void check_channels(const ConfigSection& s, const std::vector<std::string>& names,
+                    const std::vector<ChannelConfig>& channels) {
+  for (const auto& ch : names) {
+    bool found = false;
+    for (const auto& c : channels) found = found || c.name == ch;
+    if (!found) s.fail("channels", "no channel named '" + ch + "'");
+  }
+}
+
+IncidentOptions parse_incidents(const ConfigSection& s, const std::vector<ChannelConfig>& channels) {
+  IncidentOptions o;
+  if (s.empty()) return o;
+  s.allow_only({"enabled", "open_levels", "levels", "auto_resolve", "warn_at", "channels"});
+  o.enabled = s.boolean("enabled", true);
+  if (s.has("open_levels")) {
+    o.open_levels.clear();
+    for (const auto& l : s.list("open_levels")) o.open_levels.insert(level_key(s, "open_levels", l));
+  }
+  o.auto_resolve = s.boolean("auto_resolve", o.auto_resolve);
+  o.warn_at = s.percent("warn_at", o.warn_at * 100) / 100.0;
+  o.channels = s.list("channels");
+  check_channels(s, o.channels, channels);
+  if (s.has("levels")) {
+    const YAML::Node list = s.node()["levels"];
+    if (!list.IsSequence()) s.fail("levels", "must be a list of {severity, labels, check, level}");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      ConfigSection r(list[i], s.file(), s.where() + ".levels[" + std::to_string(i) + "]");
+      r.allow_only({"severity", "labels", "check", "level"});
+      LevelRule rule;
+      rule.severities = severities(r, "severity");
+      rule.labels = r.map("labels");
+      rule.check = r.str("check");
+      if (!r.has("level")) r.fail("level", "each rule needs its level (P1-P4)");
+      rule.level = level_key(r, "level", r.str("level"));
+      o.levels.push_back(std::move(rule));
+    }
+  }
+  return o;
+}
+
 }  // namespace
+
+ContractDeadlines parse_contract_deadlines(const ConfigSection& d) {
+  ContractDeadlines out = default_deadlines();
+  if (d.empty()) return out;
+  d.allow_only({"P1", "P2", "P3", "P4"});
+  for (int n = 1; n <= 4; ++n) {
+    const std::string key = "P" + std::to_string(n);
+    ConfigSection l = d.section(key);
+    l.allow_only({"respond", "repair"});
+    auto& x = out[static_cast<std::size_t>(n - 1)];
+    x.respond = l.duration("respond", x.respond, std::chrono::minutes(1));
+    x.repair = l.duration("repair", x.repair, std::chrono::minutes(1));
+    if (x.repair < x.respond) l.fail("repair", "the repair deadline is shorter than the response deadline");
+  }
+  return out;
+}
 
 AlertsConfig parse_alerts_config(const ConfigSection& a) {
   AlertsConfig cfg;
   if (a.empty()) return cfg;
   a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
                 "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
-                "routes"});
+                "routes", "incidents"});
   cfg.enabled = a.boolean("enabled", true);
   cfg.message.console_url = a.str("console_url");
   cfg.message.locale = a.str("locale", "zh-CN");
@@ -109,21 +181,14 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
       ConfigSection s(list[i], a.file(), a.where() + ".routes[" + std::to_string(i) + "]");
       s.allow_only({"severity", "channels"});
       Route route;
-      for (const auto& sev : s.list("severity")) {
-        auto st = parse_status(sev);
-        if (!st || *st == Status::kOk) s.fail("severity", "'" + sev + "' is not one of critical, warning, unknown");
-        route.severities.insert(*st);
-      }
+      route.severities = severities(s, "severity");
       route.channels = s.list("channels");
       if (route.channels.empty()) s.fail("channels", "a route needs at least one channel");
-      for (const auto& ch : route.channels) {
-        bool found = false;
-        for (const auto& c : cfg.channels) found = found || c.name == ch;
-        if (!found) s.fail("channels", "no channel named '" + ch + "'");
-      }
+      check_channels(s, route.channels, cfg.channels);
       cfg.routes.push_back(std::move(route));
     }
   }
+  cfg.incidents = parse_incidents(a.section("incidents"), cfg.channels);
   return cfg;
 }
 

@@ -65,7 +65,123 @@ std::string_view template_name(AlertKind kind, Transition t) {
   }
 }
 
+std::string_view tpl_of(const MessageContext& ctx, std::string_view name) {
+  std::string_view s = builtin_message_template(ctx.locale, name);
+  return s.empty() ? builtin_message_template("zh-CN", name) : s;
+}
+
+// A template whose sections are keyed by one word: {{#P1}}一级故障{{/P1}}...
+std::string word(const MessageContext& ctx, std::string_view tpl, std::string_view key) {
+  return trim_newline(render_template(tpl_of(ctx, tpl), {{std::string(key), "1"}}));
+}
+
+std::string link_to(const MessageContext& ctx, const std::string& path) {
+  if (ctx.console_url.empty()) return "";
+  std::string base = ctx.console_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + path;
+}
+
+std::string or_dash(std::int64_t ms) { return ms == 0 ? std::string(1, '-') : format_local(ms); }
+
+// Table cells: a line break or a '|' would break the Markdown table.
+std::string cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else if (c == '|') {
+      out += "\\|";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+TemplateVars incident_vars(const Incident& i, const MessageContext& ctx) {
+  return {{"incident", incident_number(i.id)},
+          {"title", i.title},
+          {"level", level_words(i.level, ctx)},
+          {"state", state_words(i.state, ctx)},
+          {"host", i.host},
+          {"system", i.system},
+          {"description", i.description},
+          {"opened_by", i.opened_by},
+          {"opened", format_local(i.opened_ms)},
+          {"respond_due", format_local(i.respond_due_ms)},
+          {"repair_due", format_local(i.repair_due_ms)},
+          {"link", link_to(ctx, "/incidents/" + std::to_string(i.id))}};
+}
+
 }  // namespace
+
+std::string level_words(IncidentLevel l, const MessageContext& ctx) { return word(ctx, "level_name", to_string(l)); }
+std::string state_words(IncidentState s, const MessageContext& ctx) { return word(ctx, "incident_state", to_string(s)); }
+std::string timeline_words(const std::string& kind, const MessageContext& ctx) {
+  std::string w = word(ctx, "timeline_kind", kind);
+  return w.empty() ? kind : w;
+}
+
+std::string render_incident_notice(const IncidentNotice& n, const MessageContext& ctx) {
+  TemplateVars v = incident_vars(n.incident, ctx);
+  if (n.kind == "opened") return trim_newline(render_template(tpl_of(ctx, "incident_opened"), v));
+  const bool respond = n.kind.rfind("respond", 0) == 0;
+  const std::int64_t due = respond ? n.incident.respond_due_ms : n.incident.repair_due_ms;
+  v[respond ? "respond" : "repair"] = "1";
+  v["due"] = format_local(due);
+  if (n.kind.find("breached") != std::string::npos) {
+    v["breached"] = "1";
+  } else {
+    v["left"] = format_span(due - n.at_ms);
+  }
+  return trim_newline(render_template(tpl_of(ctx, "incident_deadline"), v));
+}
+
+std::string render_fault_report(const Incident& i, const std::vector<TimelineEntry>& timeline,
+                                const MessageContext& ctx, std::int64_t now_ms) {
+  TemplateVars v = incident_vars(i, ctx);
+  for (auto& [k, val] : v) val = cell(val);
+  v["source"] = i.source;
+  v["acknowledged"] = or_dash(i.acknowledged_ms);
+  v["acknowledged_by"] = cell(i.acknowledged_by);
+  v["resolved"] = or_dash(i.resolved_ms);
+  v["resolved_by"] = cell(i.resolved_by);
+  v["closed"] = or_dash(i.closed_ms);
+  v["closed_by"] = cell(i.closed_by);
+  v["impact"] = i.impact;
+  v["cause"] = i.cause;
+  v["handling"] = i.handling;
+  auto clock = [&](std::int64_t due, std::int64_t stopped, bool breached, const std::string& key) {
+    v[key + "_limit"] = format_span(due - i.opened_ms);
+    const std::int64_t end = stopped != 0 ? stopped : now_ms;
+    v[key + "_took"] = format_span(end - i.opened_ms);
+    const bool late = breached || end > due;
+    v[key + "_verdict"] = word(ctx, "verdict", late ? "breached" : stopped != 0 ? "met" : "running");
+  };
+  clock(i.respond_due_ms, i.responded_ms(), i.respond_breached, "respond");
+  clock(i.repair_due_ms, i.resolved_ms, i.repair_breached, "repair");
+  std::string alerts;
+  for (const auto& a : i.alerts) {
+    TemplateVars av{{"host", cell(a.host)},
+                    {"check", cell(a.check)},
+                    {"since", format_local(a.since_ms)},
+                    {"resolved", or_dash(a.resolved_ms)},
+                    {"duration", a.resolved_ms != 0 ? format_span(a.resolved_ms - a.since_ms) : std::string(1, '-')}};
+    alerts += trim_newline(render_template(tpl_of(ctx, "fault_report_alert"), av)) + "\n";
+  }
+  v["alerts"] = trim_newline(alerts);
+  std::string lines;
+  for (const auto& e : timeline) {
+    TemplateVars lv{{"ts", format_local(e.ts_ms)},
+                    {"kind", timeline_words(e.kind, ctx)},
+                    {"actor", cell(e.actor)},
+                    {"text", cell(e.text)}};
+    lines += trim_newline(render_template(tpl_of(ctx, "fault_report_line"), lv)) + "\n";
+  }
+  v["timeline"] = trim_newline(lines);
+  return trim_newline(render_template(tpl_of(ctx, "fault_report"), v)) + "\n";
+}
 
 std::string format_local(std::int64_t epoch_ms) {
   std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
@@ -80,7 +196,7 @@ std::string format_span(std::int64_t ms) {
   return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(ms, 0) / 1000 * 1000));
 }
 
-std::string render_message(const Alert& a, Transition t, const MessageContext& ctx) {
+std::string render_message(const Alert& a, Transition t, const MessageContext& ctx, const Incident* incident) {
   auto tpl = [&](std::string_view name) {
     std::string_view s = builtin_message_template(ctx.locale, name);
     return s.empty() ? builtin_message_template("zh-CN", name) : s;
@@ -109,6 +225,10 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
     std::string base = ctx.console_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     v["link"] = base + "/hosts/" + a.host;
+  }
+  if (incident != nullptr) {
+    v["incident"] = incident_number(incident->id);
+    v["incident_level"] = level_words(incident->level, ctx);
   }
   return trim_newline(render_template(tpl(template_name(a.kind, t)), v));
 }

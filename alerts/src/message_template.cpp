@@ -43,7 +43,11 @@ void render_range(std::string_view tpl, const TemplateVars& vars, std::string& o
       if (body_end == std::string_view::npos) continue;  // unclosed: drop the tag only
       auto it = vars.find(name);
       const bool set = it != vars.end() && !it->second.empty();
-      if (set == (tag[0] == '#')) render_range(tpl.substr(pos, body_end - pos), vars, out);
+      // An opening tag alone on its line (Mustache's "standalone" tag) takes its line break
+      // with it, or every section would start with an empty line.
+      std::size_t body = pos;
+      if (body < body_end && tpl[body] == '\n' && (open == 0 || tpl[open - 1] == '\n')) ++body;
+      if (set == (tag[0] == '#')) render_range(tpl.substr(body, body_end - body), vars, out);
       pos = body_end + end_tag.size();
       // A section tag alone on its line leaves no empty line behind.
       if (pos < tpl.size() && tpl[pos] == '\n' && (out.empty() || out.back() == '\n')) ++pos;

@@ -64,7 +64,7 @@ CollectorConfig load_collector_config(const std::string& path) {
 
   // Only the contract keys the collector uses so far; alerts and reports add theirs.
   ConfigSection contract = root.section("contract");
-  contract.allow_only({"customer", "timezone"});
+  contract.allow_only({"customer", "timezone", "deadlines"});
   cfg.customer = contract.str("customer");
   cfg.timezone = contract.str("timezone", cfg.timezone);
   if (!valid_timezone(cfg.timezone)) {
@@ -87,6 +87,7 @@ CollectorConfig load_collector_config(const std::string& path) {
   }
   cfg.chains.stale_intervals = static_cast<int>(chains.integer("stale_intervals", cfg.chains.stale_intervals, 1, 100));
   cfg.chains.interval = chains.duration("interval", cfg.chains.interval, std::chrono::seconds(1));
+  cfg.alerts.incidents.deadlines = alerts::parse_contract_deadlines(contract.section("deadlines"));
   return cfg;
 }
 

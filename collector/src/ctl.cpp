@@ -10,6 +10,7 @@
 
 #include "xj/checks/result.hpp"
 #include "xj/collector/ctl_client.hpp"
+#include "xj/collector/ctl_incident.hpp"
 #include "xj/collector/ctl_render.hpp"
 #include "xj/common/duration.hpp"
 
@@ -44,7 +45,7 @@ int ctl_main(int argc, char** argv) {
                  "would show it); set XJ_TOKEN or use --token-file FILE\n";
     return kUsage;
   }
-  CLI::App app{"xunjianctl: query the xunjian collector's API (hosts, checks, series)"};
+  CLI::App app{"xunjianctl: the xunjian collector's API (hosts, checks, series, incidents)"};
   app.set_version_flag("--version", std::string("xunjianctl ") + XJ_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: `xunjianctl hosts --json`
@@ -110,6 +111,8 @@ int ctl_main(int argc, char** argv) {
   l_renew->add_option("--expiry", l_expiry, "new last valid day, 2026-10-31 (contract zone)")->required();
   l_renew->add_option("--contract", l_contract, "the renewal's contract or order");
 
+  IncidentCommands incident(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -121,7 +124,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -138,11 +141,19 @@ int ctl_main(int argc, char** argv) {
   if (!token) return usage(token.error());
   conn.token = std::move(token).value();
 
-  std::string path;
+  std::string path, method = "GET", body;
   QueryParams query;
   std::optional<nlohmann::json> post;  // set: POST this body instead of a GET
   std::string (*render)(const nlohmann::json&, const ContractZone&) = nullptr;
-  if (*hosts) {
+  if (incident.chosen()) {
+    auto req = incident.request(*zone, now_epoch_ms());
+    if (!req) return usage(req.error());
+    method = req->method;
+    path = req->path;
+    query = req->query;
+    render = req->render;
+    if (method != "GET") body = req->body.dump();
+  } else if (*hosts) {
     path = "/api/v1/hosts";
     render = render_hosts;
   } else if (*host) {
@@ -206,12 +217,16 @@ int ctl_main(int argc, char** argv) {
     }
   }
 
-  auto answer = post ? api_post(conn, path, *post) : api_get(conn, path, query);
+  if (post) {
+    method = "POST";
+    body = post->dump();
+  }
+  auto answer = api_call(conn, method, path, query, body);
   if (!answer) {
     std::cerr << "xunjianctl: " << answer.error() << "\n";
     return kFailed;
   }
-  if (as_json) {
+  if (as_json || render == nullptr) {
     std::cout << answer->body;
     if (answer->body.empty() || answer->body.back() != '\n') std::cout << '\n';
   } else {

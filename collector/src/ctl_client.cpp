@@ -78,10 +78,16 @@ std::string describe_http_status(int status) {
   return "unexpected answer";
 }
 
-namespace {
+Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query) {
+  return api_call(conn, "GET", path, query, "");
+}
 
-Expected<ApiAnswer> api_request(const CtlConnection& conn, const std::string& method, const std::string& path,
-                                const QueryParams& query, const std::string* body) {
+Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body) {
+  return api_call(conn, "POST", path, {}, body.dump());
+}
+
+Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& method, const std::string& path,
+                             const QueryParams& query, const std::string& body) {
   std::string url = base_without_slash(conn.base_url) + path;
   char sep = '?';
   for (const auto& [k, v] : query) {
@@ -91,16 +97,16 @@ Expected<ApiAnswer> api_request(const CtlConnection& conn, const std::string& me
   HttpClientRequest req;
   req.method = method;
   req.url = url;
+  if (method != "GET") {
+    req.body = body;
+    req.headers.emplace_back("Content-Type", "application/json");
+  }
   req.timeout = conn.timeout;
   req.ca_file = conn.ca_file;
   // A fleet's check list can be large; a cut-off answer would only fail as "not JSON".
   req.max_body = 256ull * 1024 * 1024;
   req.headers.emplace_back("Authorization", "Bearer " + conn.token);
   req.headers.emplace_back("Accept", "application/json");
-  if (body != nullptr) {
-    req.headers.emplace_back("Content-Type", "application/json");
-    req.body = *body;
-  }
   auto resp = http_request(req);
   if (!resp) {
     // The client's message already starts "<METHOD> <url>: " and names the failed step.
@@ -115,6 +121,7 @@ Expected<ApiAnswer> api_request(const CtlConnection& conn, const std::string& me
   answer.url = url;
   answer.body = std::move(resp->body);
   answer.json = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
+  answer.text = resp->header("content-type").value_or("").rfind("text/", 0) == 0;
   const int status = resp->status;
   if (status != 200 && status != 201) {
     std::string detail;
@@ -129,21 +136,10 @@ Expected<ApiAnswer> api_request(const CtlConnection& conn, const std::string& me
   if (resp->body_truncated) {
     return make_error(method + " " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
   }
-  if (answer.json.is_discarded()) {
+  if (answer.json.is_discarded() && !answer.text) {
     return make_error(method + " " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");
   }
   return answer;
-}
-
-}  // namespace
-
-Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query) {
-  return api_request(conn, "GET", path, query, nullptr);
-}
-
-Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body) {
-  const std::string text = body.dump();
-  return api_request(conn, "POST", path, {}, &text);
 }
 
 }  // namespace xj

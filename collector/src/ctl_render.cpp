@@ -229,4 +229,63 @@ std::string render_licence(const json& answer, const ContractZone& zone) {
   return out;
 }
 
+std::string render_incidents(const json& answer, const ContractZone& zone) {
+  const json& incidents = list(answer, "incidents");
+  if (incidents.empty()) return "no incidents match\n";
+  Table t({"NUMBER", "LEVEL", "STATE", "OPENED", "RESPOND BY", "REPAIR BY", "BREACH", "HOST", "TITLE"});
+  for (const auto& i : incidents) {
+    std::string breach;
+    if (field(i, "respond_breached") == true) breach = "respond";
+    if (field(i, "repair_breached") == true) breach += breach.empty() ? "repair" : ",repair";
+    t.add({str(i, "number"), str(i, "level"), str(i, "state"), time_of(i, "opened", zone),
+           time_of(i, "respond_due", zone), time_of(i, "repair_due", zone), breach.empty() ? "-" : breach,
+           str(i, "host"), str(i, "title")});
+  }
+  return t.render();
+}
+
+std::string render_incident(const json& answer, const ContractZone& zone) {
+  // An action answers {"incident": {...}}; show answers the incident itself with its timeline.
+  const json& i = field(answer, "incident").is_object() ? field(answer, "incident") : answer;
+  auto who = [&](const char* at, const char* by) {
+    const std::string t = time_of(i, at, zone);
+    return str(i, by).empty() ? t : t + "  " + str(i, by);
+  };
+  auto deadline = [&](const char* due, const char* breached) {
+    return time_of(i, due, zone) + (field(i, breached) == true ? "  BREACHED" : "");
+  };
+  Table about({});
+  about.add({"incident", str(i, "number")});
+  about.add({"title", str(i, "title")});
+  about.add({"level", str(i, "level")});
+  about.add({"state", str(i, "state")});
+  about.add({"host", str(i, "host")});
+  about.add({"system", str(i, "system")});
+  about.add({"opened", who("opened", "opened_by")});
+  about.add({"acknowledged", who("acknowledged", "acknowledged_by")});
+  about.add({"resolved", who("resolved", "resolved_by")});
+  about.add({"closed", who("closed", "closed_by")});
+  about.add({"respond by", deadline("respond_due", "respond_breached")});
+  about.add({"repair by", deadline("repair_due", "repair_breached")});
+  for (const char* k : {"impact", "cause", "handling"}) {
+    if (!str(i, k).empty()) about.add({k, str(i, k)});
+  }
+  std::string out = about.render();
+  const json& alerts = list(i, "alerts");
+  if (!alerts.empty()) {
+    Table a({"HOST", "CHECK", "SINCE", "RESOLVED"});
+    for (const auto& l : alerts) {
+      a.add({str(l, "host"), str(l, "check"), time_of(l, "since", zone), time_of(l, "resolved", zone)});
+    }
+    out += "\nalerts\n" + a.render();
+  }
+  const json& timeline = list(i, "timeline");
+  if (!timeline.empty()) {
+    Table tl({"TIME", "EVENT", "BY", "TEXT"});
+    for (const auto& e : timeline) tl.add({time_of(e, "ts", zone), str(e, "kind"), str(e, "actor"), str(e, "text")});
+    out += "\ntimeline\n" + tl.render();
+  }
+  return out;
+}
+
 }  // namespace xj

@@ -15,6 +15,7 @@
 #include "xj/collector/chain_view.hpp"
 #include "xj/collector/config.hpp"
 #include "xj/collector/http_server.hpp"
+#include "xj/collector/incident_api.hpp"
 #include "xj/collector/liveness.hpp"
 #include "xj/collector/sqlite_store.hpp"
 #include "xj/common/config_error.hpp"
@@ -88,6 +89,11 @@ int run_collector(const std::string& config_path) {
                          liveness.on_contact(b.agent);
                        });
   Api api(db, metrics, std::move(ingest), std::move(licence_api).value());
+  std::unique_ptr<IncidentApi> incidents;
+  if (alerting) {
+    incidents = std::make_unique<IncidentApi>(alerting->pipeline(), alerting->store(), db, cfg.alerts.message);
+    api.set_incidents(incidents.get());
+  }
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detail/sqlite_conn.hpp"
+#include "detail/sqlite_incidents.hpp"
 
 namespace xj {
 namespace {
@@ -34,8 +35,10 @@ class SqliteAlertStore final : public alerts::AlertStore {
  public:
   explicit SqliteAlertStore(std::unique_ptr<SqliteConn> c) : conn_(std::move(c)) {}
 
-  Expected<bool> commit(const std::vector<Alert>& changed,
-                        const std::vector<OutboxMessage>& messages) override {
+  using alerts::AlertStore::commit;
+  Expected<bool> commit(const alerts::AlertChanges& c) override {
+    const auto& changed = c.alerts;
+    const auto& messages = c.messages;
     std::lock_guard lock(mu_);
     Txn txn(*conn_, "BEGIN IMMEDIATE");
     if (!txn.ok()) return conn_->error("cannot begin an alert commit");
@@ -69,6 +72,7 @@ class SqliteAlertStore final : public alerts::AlertStore {
              m.created_ms, m.next_attempt_ms);
       if (!q.done()) return conn_->error("cannot enqueue message " + m.idempotency_key);
     }
+    if (auto r = detail::write_incident_changes(*conn_, c.incidents); !r) return r;
     if (!txn.commit()) return conn_->error("cannot commit alerts and their messages");
     return true;
   }
@@ -154,6 +158,23 @@ class SqliteAlertStore final : public alerts::AlertStore {
             " WHERE id > ? ORDER BY id LIMIT ?");
     q.bind(after_id, static_cast<std::int64_t>(limit));
     return read_messages(q);
+  }
+
+  std::vector<alerts::Incident> incidents(const alerts::IncidentFilter& filter) override {
+    std::lock_guard lock(mu_);
+    return detail::read_incidents(*conn_, filter);
+  }
+  std::optional<alerts::Incident> incident(std::int64_t id) override {
+    std::lock_guard lock(mu_);
+    return detail::read_incident(*conn_, id);
+  }
+  std::vector<alerts::TimelineEntry> timeline(std::int64_t incident_id) override {
+    std::lock_guard lock(mu_);
+    return detail::read_timeline(*conn_, incident_id);
+  }
+  std::int64_t max_incident_id() override {
+    std::lock_guard lock(mu_);
+    return detail::read_max_incident_id(*conn_);
   }
 
  private:

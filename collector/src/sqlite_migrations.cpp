@@ -269,10 +269,69 @@ CREATE TABLE licence_events(
 CREATE INDEX licence_events_by_licence ON licence_events(licence, id);
 )sql";
 
+// Incidents (故障单) with the contract's deadlines (alerts/incident_tracker.hpp; written by
+// sqlite_incidents.cpp in the same transaction as the alert changes that open them).
+// - incidents: one row per incident number; the current state, who did what when, deadlines
+//   (epoch ms) and the breach flags reports count; impact/cause/handling for the fault report.
+// - incident_alerts: the alert episodes (fingerprint + since) linked to an incident.
+// - incident_timeline: append-only, every line of the timeline (kind, actor, text).
+const char* const kIncidents = R"sql(
+CREATE TABLE incidents(
+  id INTEGER PRIMARY KEY,          -- the incident number (INC-0042)
+  title TEXT NOT NULL,
+  level TEXT NOT NULL,             -- P1..P4
+  state TEXT NOT NULL,             -- open, acknowledged, resolved, closed
+  source TEXT NOT NULL,            -- alert, operator
+  host TEXT NOT NULL,
+  system TEXT NOT NULL,
+  opened INTEGER NOT NULL,
+  opened_by TEXT NOT NULL,
+  acknowledged INTEGER NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  resolved INTEGER NOT NULL,
+  resolved_by TEXT NOT NULL,
+  closed INTEGER NOT NULL,
+  closed_by TEXT NOT NULL,
+  respond_due INTEGER NOT NULL,
+  repair_due INTEGER NOT NULL,
+  respond_warned INTEGER NOT NULL,
+  repair_warned INTEGER NOT NULL,
+  respond_breached INTEGER NOT NULL,
+  repair_breached INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  impact TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  handling TEXT NOT NULL,
+  updated INTEGER NOT NULL
+);
+CREATE INDEX incidents_by_opened ON incidents(opened);
+
+CREATE TABLE incident_alerts(
+  incident INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  check_id TEXT NOT NULL,
+  linked INTEGER NOT NULL,
+  resolved INTEGER NOT NULL,       -- 0: still firing
+  PRIMARY KEY(incident, fingerprint, since)
+) WITHOUT ROWID;
+
+CREATE TABLE incident_timeline(
+  id INTEGER PRIMARY KEY,
+  incident INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX incident_timeline_by_incident ON incident_timeline(incident, id);
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1, kV2, kLicences};
+  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents};
   return list;
 }
 

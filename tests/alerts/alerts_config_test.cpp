@@ -85,3 +85,76 @@ TEST_CASE("a route must name configured channels and real severities") {
   CHECK(c.routes[0].severities.count(Status::kCritical) == 1);
   CHECK(c.routes[0].severities.count(Status::kUnknown) == 0);
 }
+
+namespace {
+
+ContractDeadlines deadlines(const std::string& yaml) {
+  YAML::Node root = YAML::Load(yaml);
+  return parse_contract_deadlines(ConfigSection(root, "collector.yaml", "").section("contract").section("deadlines"));
+}
+
+std::string deadline_error(const std::string& yaml) {
+  try {
+    deadlines(yaml);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("contract deadlines default to respond 30m, repair 2h for P1, 3h for P2, 12h for P3 and P4") {
+  auto d = deadlines("contract: {customer: x}\n");
+  for (const auto& l : d) CHECK(l.respond == std::chrono::minutes(30));
+  CHECK(d[0].repair == std::chrono::hours(2));
+  CHECK(d[1].repair == std::chrono::hours(3));
+  CHECK(d[2].repair == std::chrono::hours(12));
+  CHECK(d[3].repair == std::chrono::hours(12));
+}
+
+TEST_CASE("contract deadlines given per level replace only what they name") {
+  auto d = deadlines("contract:\n  deadlines:\n    P1: {respond: 15m, repair: 1h}\n    P3: {repair: 24h}\n");
+  CHECK(d[0].respond == std::chrono::minutes(15));
+  CHECK(d[0].repair == std::chrono::hours(1));
+  CHECK(d[1].repair == std::chrono::hours(3));
+  CHECK(d[2].respond == std::chrono::minutes(30));
+  CHECK(d[2].repair == std::chrono::hours(24));
+}
+
+TEST_CASE("a bad contract deadline names file, line and key") {
+  CHECK_THAT(deadline_error("contract:\n  deadlines:\n    P5: {respond: 1m}\n"),
+             Catch::Contains("collector.yaml:3: contract.deadlines: unknown key 'P5'"));
+  CHECK_THAT(deadline_error("contract:\n  deadlines:\n    P2:\n      respond: soon\n"),
+             Catch::Contains("collector.yaml:4: contract.deadlines.P2: key 'respond'"));
+  CHECK_THAT(deadline_error("contract:\n  deadlines:\n    P2: {respond: 2h, repair: 1h}\n"),
+             Catch::Contains("shorter than the response deadline"));
+}
+
+TEST_CASE("incident levels, open_levels and notice channels are read from alerts.incidents") {
+  ::setenv("XJ_CFG_TEST_KEY", "k", 1);
+  const std::string chans = "alerts:\n  channels:\n    - {name: ops, type: wecom, key_env: XJ_CFG_TEST_KEY}\n";
+  auto c = parse(chans +
+                 "  incidents:\n"
+                 "    open_levels: [P1, P2, P3]\n"
+                 "    auto_resolve: false\n"
+                 "    channels: [ops]\n"
+                 "    levels:\n"
+                 "      - {severity: [warning], labels: {role: db}, level: P2}\n"
+                 "      - {check: 'host:alive', level: P1}\n");
+  CHECK(c.incidents.open_levels.size() == 3);
+  CHECK_FALSE(c.incidents.auto_resolve);
+  CHECK(c.incidents.channels == std::vector<std::string>{"ops"});
+  REQUIRE(c.incidents.levels.size() == 2);
+  Alert a;
+  a.severity = Status::kWarning;
+  a.labels = {{"role", "db"}};
+  CHECK(level_for(c.incidents, a) == IncidentLevel::kP2);
+  a.labels = {{"role", "app"}};
+  CHECK(level_for(c.incidents, a) == IncidentLevel::kP4);
+  a.check = "host:alive";
+  CHECK(level_for(c.incidents, a) == IncidentLevel::kP1);
+  CHECK_THAT(error_of(chans + "  incidents:\n    levels:\n      - {severity: [critical], level: P9}\n"),
+             Catch::Contains("collector.yaml:6: alerts.incidents.levels[0]: key 'level': 'P9' is not one of P1, P2, P3, P4"));
+  CHECK_THAT(error_of(chans + "  incidents:\n    channels: [sms]\n"), Catch::Contains("no channel named 'sms'"));
+}

@@ -1,6 +1,7 @@
 // End to end with real processes: xunjian-collector and xunjian-agent as built, a `sleep` child
 // watched by a process check, and tests/fixtures/robot_receiver.py standing in for the WeCom
-// group robot (it enforces the robot's key, markdown type, 4096-byte limit and rate limit).
+// group robot (it enforces the robot's key, markdown type, 4096-byte limit and rate limit),
+// and xunjianctl as built for the incident commands.
 #include <cstdlib>
 #include <map>
 
@@ -54,6 +55,19 @@ struct AlertingCollector {
     write_file(file, token_line(r.out) + "\n");
     return token_line(r.out);
   }
+  // An API token of `role`, written to `file` for xunjianctl --token-file.
+  std::string api_token(const std::string& name, const std::string& role, const fs::path& file) {
+    auto r = run(kCollector, {"token", "create", "--api", name, "--role", role, "-c", config()}, dir);
+    REQUIRE(r.exit_code == 0);
+    write_file(file, token_line(r.out) + "\n");
+    return token_line(r.out);
+  }
+  nlohmann::json get_json(const std::string& path, const std::string& token) const {
+    auto r = http("GET", url() + path, token);
+    INFO(path << " -> " << r.status << " " << r.error << " " << r.body);
+    REQUIRE(r.status == 200);
+    return r.json();
+  }
   std::optional<std::int64_t> status_of(const std::string& check) const {
     return sql_int(db(), "SELECT status FROM checks WHERE check_id = '" + check + "'");
   }
@@ -88,6 +102,7 @@ TEST_CASE("a killed process gives exactly one WeCom alert, and its restart exact
   ao.token_file = dir / "agent.token";
   ao.checks = process_check("proc:sleeper", "^/bin/sleep " + secs + "$");
   collector.agent_token(ao.id, ao.token_file);
+  const std::string viewer = collector.api_token("watcher", "viewer", dir / "viewer.token");
   AgentProc agent(dir / "agent", ao);
   agent.start();
   REQUIRE(wait_until(30s, [&] { return collector.status_of("proc:sleeper") == 0; }));
@@ -109,6 +124,7 @@ TEST_CASE("a killed process gives exactly one WeCom alert, and its restart exact
   CHECK_THAT(alert, Catch::Contains("开始时间"));
   CHECK_THAT(alert, Catch::Contains("count：0"));  // value vs threshold
   CHECK_THAT(alert, Catch::Contains("http://console.example/hosts/e2e-01"));
+  CHECK_THAT(alert, Catch::Contains("故障单：INC-0001（一级故障）"));  // the incident it opened
   // Bounded: one agent interval (1s) plus shipping; generous for sanitizer builds on a loaded box.
   CHECK(latency < 15s);
 
@@ -122,8 +138,31 @@ TEST_CASE("a killed process gives exactly one WeCom alert, and its restart exact
   CHECK_THAT(recovery, Catch::Contains("【已恢复】"));
   CHECK_THAT(recovery, Catch::Contains("proc:sleeper"));
   CHECK_THAT(recovery, Catch::Contains("持续时长"));
+  CHECK_THAT(recovery, Catch::Contains("INC-0001"));
   CHECK(rx.rejected().empty());
   CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1") == 2);
+
+  // The incident, as the API shows it: one, P1, resolved with its alert, both on the timeline.
+  auto list = collector.get_json("/api/v1/incidents", viewer);
+  REQUIRE(list["incidents"].size() == 1);
+  auto inc = collector.get_json("/api/v1/incidents/1", viewer);
+  INFO(inc.dump(2));
+  CHECK(inc["number"] == "INC-0001");
+  CHECK(inc["level"] == "P1");
+  CHECK(inc["state"] == "resolved");
+  CHECK(inc["host"] == "e2e-01");
+  CHECK(inc["system"] == "集成测试平台");
+  CHECK(inc["respond_due"].get<std::int64_t>() - inc["opened"].get<std::int64_t>() == 30 * 60'000);
+  CHECK(inc["repair_due"].get<std::int64_t>() - inc["opened"].get<std::int64_t>() == 2 * 3'600'000);
+  CHECK(inc["repair_breached"] == false);
+  REQUIRE(inc["alerts"].size() == 1);
+  CHECK(inc["alerts"][0]["check"] == "proc:sleeper");
+  std::vector<std::string> kinds;
+  for (const auto& e : inc["timeline"]) kinds.push_back(e["kind"]);
+  CHECK(kinds == std::vector<std::string>{"opened", "alert_firing", "alert_resolved", "resolved"});
+  // Reading needs a viewer; acting an operator.
+  CHECK(http("POST", collector.url() + "/api/v1/incidents/1/close", viewer, "{}").status == 403);
+  CHECK(http("GET", collector.url() + "/api/v1/incidents/1").status == 401);
 }
 
 TEST_CASE("a collector SIGKILLed with messages pending delivers every one after restart, none twice") {
@@ -163,4 +202,69 @@ TEST_CASE("a collector SIGKILLed with messages pending delivers every one after 
   }
   CHECK(rx.rejected().empty());
   CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1") == kAlerts);
+}
+
+TEST_CASE("an operator opens, acknowledges, notes, resolves and closes an incident with xunjianctl, every step audited") {
+  auto dir = scratch_dir("alerts-e2e-incident-ctl");
+  RobotReceiver rx(dir / "rx");
+  AlertingCollector collector(dir / "collector", rx.port());
+  collector.start();
+  collector.api_token("zhangsan", "operator", dir / "operator.token");
+  collector.api_token("lisi", "viewer", dir / "viewer.token");
+  auto ctl = [&](const std::string& token, std::vector<std::string> args) {
+    std::vector<std::string> all{"--url", collector.url(), "--token-file", (dir / token).string(), "--tz", "UTC"};
+    all.insert(all.end(), args.begin(), args.end());
+    auto r = run(XJ_CTL_BIN, all, dir);
+    INFO("xunjianctl " << args[0] << " " << args[1] << " -> " << r.exit_code << "\n" << r.out);
+    return r;
+  };
+  auto opened = ctl("operator.token", {"incident", "open", "--title", "存证接口超时", "--level", "P2", "--host", "app-01"});
+  REQUIRE(opened.exit_code == 0);
+  CHECK_THAT(opened.out, Catch::Contains("INC-0001"));
+  // The people on duty hear of it: one message naming the number and the level.
+  REQUIRE(wait_until(20s, [&] { return !rx.accepted("wecom").empty(); }));
+  const std::string notice = rx.accepted("wecom")[0]["content"];
+  CHECK_THAT(notice, Catch::Contains("INC-0001"));
+  CHECK_THAT(notice, Catch::Contains("二级故障"));
+  CHECK_THAT(notice, Catch::Contains("api:zhangsan"));
+
+  auto denied = ctl("viewer.token", {"incident", "ack", "INC-0001"});
+  CHECK(denied.exit_code == 1);
+  CHECK_THAT(denied.out, Catch::Contains("403"));
+  CHECK(ctl("operator.token", {"incident", "ack", "INC-0001", "--note", "已到场"}).exit_code == 0);
+  CHECK(ctl("operator.token", {"incident", "note", "1", "重启存证服务"}).exit_code == 0);
+  auto early = ctl("operator.token", {"incident", "close", "1"});
+  CHECK(early.exit_code == 1);
+  CHECK_THAT(early.out, Catch::Contains("409"));
+  CHECK_THAT(early.out, Catch::Contains("resolve it before closing it"));
+  CHECK(ctl("operator.token", {"incident", "resolve", "1", "--cause", "连接池耗尽", "--handling", "扩大连接池并重启",
+                               "--impact", "存证提交失败 10 分钟"})
+            .exit_code == 0);
+  CHECK(ctl("operator.token", {"incident", "close", "1"}).exit_code == 0);
+
+  auto shown = ctl("viewer.token", {"incident", "show", "INC-0001"});
+  REQUIRE(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Catch::Contains("closed"));
+  CHECK_THAT(shown.out, Catch::Contains("api:zhangsan"));
+  CHECK_THAT(shown.out, Catch::Contains("重启存证服务"));
+  auto listed = ctl("viewer.token", {"incident", "list", "--state", "closed"});
+  REQUIRE(listed.exit_code == 0);
+  CHECK_THAT(listed.out, Catch::Contains("INC-0001"));
+  CHECK_THAT(listed.out, Catch::Contains("P2"));
+  auto report = ctl("viewer.token", {"incident", "report", "1"});
+  REQUIRE(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains("# 故障报告 INC-0001"));
+  CHECK_THAT(report.out, Catch::Contains("连接池耗尽"));
+  CHECK_THAT(report.out, Catch::Contains("| 响应 | 30m"));
+  CHECK_THAT(report.out, Catch::Contains("| 修复 | 3h"));
+  CHECK(ctl("viewer.token", {"incident", "show", "abc"}).exit_code == 2);
+
+  // Each action in the SM3-chained audit log, under the token's name, and the chain holds.
+  for (const char* action : {"incident.open", "incident.ack", "incident.note", "incident.resolve", "incident.close"}) {
+    INFO(action);
+    CHECK(sql_int(collector.db(), std::string("SELECT count(*) FROM audit WHERE actor = 'api:zhangsan' AND action = '") +
+                                      action + "' AND object = 'incident:INC-0001'") == 1);
+  }
+  auto verify = run(kCollector, {"audit", "verify", "-c", collector.config()}, dir);
+  CHECK(verify.exit_code == 0);
 }

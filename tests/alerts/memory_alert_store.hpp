@@ -15,9 +15,24 @@ class MemoryAlertStore final : public AlertStore {
   std::vector<OutboxMessage> outbox;
   int commits = 0;
 
-  Expected<bool> commit(const std::vector<Alert>& changed,
-                        const std::vector<OutboxMessage>& messages) override {
+  std::map<std::int64_t, Incident> incident_rows;
+  std::vector<TimelineEntry> timeline_rows;
+  bool fail_next = false;  // the next commit fails (a full disk, a locked file)
+
+  using AlertStore::commit;
+  Expected<bool> commit(const AlertChanges& c) override {
+    if (fail_next) {
+      fail_next = false;
+      return make_error("memory store: refused for the test");
+    }
+    const auto& changed = c.alerts;
+    const auto& messages = c.messages;
     ++commits;
+    for (const auto& i : c.incidents.incidents) incident_rows[i.id] = i;
+    for (auto e : c.incidents.timeline) {
+      e.id = static_cast<std::int64_t>(timeline_rows.size()) + 1;
+      timeline_rows.push_back(e);
+    }
     for (const auto& a : changed) alerts[a.fingerprint] = a;
     for (auto m : messages) {
       bool dup = std::any_of(outbox.begin(), outbox.end(),
@@ -74,6 +89,31 @@ class MemoryAlertStore final : public AlertStore {
     outbox.at(static_cast<std::size_t>(id - 1)).next_attempt_ms = next;
     return true;
   }
+  std::vector<Incident> incidents(const IncidentFilter& f) override {
+    std::vector<Incident> out;
+    for (auto it = incident_rows.rbegin(); it != incident_rows.rend(); ++it) {
+      const Incident& i = it->second;
+      if (f.active_only && !i.active()) continue;
+      if (f.state && i.state != *f.state) continue;
+      if (!f.host.empty() && i.host != f.host) continue;
+      out.push_back(i);
+    }
+    return out;
+  }
+  std::optional<Incident> incident(std::int64_t id) override {
+    auto it = incident_rows.find(id);
+    if (it == incident_rows.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<TimelineEntry> timeline(std::int64_t id) override {
+    std::vector<TimelineEntry> out;
+    for (const auto& e : timeline_rows) {
+      if (e.incident == id) out.push_back(e);
+    }
+    return out;
+  }
+  std::int64_t max_incident_id() override { return incident_rows.empty() ? 0 : incident_rows.rbegin()->first; }
+
   std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) override {
     std::vector<OutboxMessage> out;
     for (const auto& m : outbox) {

@@ -108,3 +108,15 @@ TEST_CASE("splitting prefers a line end when one is in the second half") {
   REQUIRE(parts.size() == 2);
   CHECK(parts[0] == std::string(3000, 'a') + "\n");
 }
+
+TEST_CASE("a section tag alone on its line leaves no empty line, which would end the markdown quote") {
+  MessageContext ctx;
+  ctx.console_url = "https://xunjian.example";
+  const std::string text = render_message(disk_alert(), Transition::kFiring, ctx);
+  INFO(text);
+  CHECK_THAT(text, !Catch::Contains("\n\n"));
+  CHECK_THAT(text, Catch::Contains("\n> 当前值 / 阈值：\n> - used_pct"));
+  CHECK(render_template("a\n{{#x}}\nb\n{{/x}}\nc", {{"x", "1"}}) == "a\nb\nc");
+  CHECK(render_template("a\n{{#x}}\nb\n{{/x}}\nc", {}) == "a\nc");
+  CHECK(render_template("a {{#x}}b{{/x}} c", {{"x", "1"}}) == "a b c");
+}

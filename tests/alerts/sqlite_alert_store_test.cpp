@@ -2,6 +2,8 @@
 // per-channel order, and everything still there after the file is reopened.
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -60,8 +62,23 @@ OutboxMessage msg(const std::string& key, const std::string& channel) {
 
 }  // namespace
 
-TEST_CASE("the store migrates to the schema with the alert tables") {
-  CHECK(sqlite_store_schema_version() == 2);
+TEST_CASE("the store migrates to a schema with the alert and incident tables") {
+  auto db = fresh_db("tables");
+  std::unique_ptr<Store> main;
+  auto s = open_both(db, main);
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(db.string().c_str(), &raw) == SQLITE_OK);
+  for (const char* table : {"alerts", "alert_history", "outbox", "incidents", "incident_alerts", "incident_timeline"}) {
+    INFO(table);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &st,
+                               nullptr) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(raw);
 }
 
 TEST_CASE("the alert store refuses a file the collector store has not migrated") {
@@ -133,4 +150,70 @@ TEST_CASE("a message given up is kept as failed with its last error") {
   CHECK(m.status == DeliveryStatus::kFailed);
   CHECK(m.last_error == "errcode 93000 invalid webhook url");
   CHECK_FALSE(s->next_due().has_value());
+}
+
+TEST_CASE("incidents, their linked alerts and timeline are committed with the alert and read back after a reopen") {
+  auto db = fresh_db("incidents");
+  {
+    std::unique_ptr<Store> main;
+    auto s = open_both(db, main);
+    Incident i;
+    i.id = 1;
+    i.title = "db-01 disk:/data";
+    i.level = IncidentLevel::kP2;
+    i.source = "alert";
+    i.host = "db-01";
+    i.system = "平台";
+    i.opened_by = "collector";
+    i.opened_ms = 1000;
+    i.respond_due_ms = 1000 + 1'800'000;
+    i.repair_due_ms = 1000 + 10'800'000;
+    i.alerts = {IncidentAlert{"abc", 1000, "db-01", "disk:/data", 1000, 0}};
+    AlertChanges c;
+    c.alerts = {firing_alert()};
+    c.messages = {msg("k1", "ops")};
+    c.incidents.incidents = {i};
+    c.incidents.timeline = {TimelineEntry{0, 1, 1000, "opened", "collector", "P2"},
+                            TimelineEntry{0, 1, 1000, "alert_firing", "collector", "db-01 disk:/data: 93% used"}};
+    REQUIRE(s->commit(c).ok());
+    // Later: the alert resolved, the incident with it.
+    i.alerts[0].resolved_ms = 5000;
+    i.state = IncidentState::kResolved;
+    i.resolved_ms = 5000;
+    i.resolved_by = "collector";
+    i.repair_warned = true;
+    i.cause = "日志写满磁盘";
+    AlertChanges later;
+    later.incidents.incidents = {i};
+    later.incidents.timeline = {TimelineEntry{0, 1, 5000, "resolved", "collector", ""}};
+    REQUIRE(s->commit(later).ok());
+  }
+  std::unique_ptr<Store> main;
+  auto s = open_both(db, main);
+  CHECK(s->max_incident_id() == 1);
+  auto i = s->incident(1);
+  REQUIRE(i);
+  CHECK(i->level == IncidentLevel::kP2);
+  CHECK(i->state == IncidentState::kResolved);
+  CHECK(i->system == "平台");
+  CHECK(i->repair_due_ms == 1000 + 10'800'000);
+  CHECK(i->repair_warned);
+  CHECK_FALSE(i->respond_breached);
+  CHECK(i->cause == "日志写满磁盘");
+  REQUIRE(i->alerts.size() == 1);
+  CHECK(i->alerts[0].resolved_ms == 5000);
+  auto t = s->timeline(1);
+  REQUIRE(t.size() == 3);
+  CHECK(t[1].text == "db-01 disk:/data: 93% used");
+  CHECK(t[2].kind == "resolved");
+  IncidentFilter active;
+  active.active_only = true;
+  CHECK(s->incidents(active).empty());
+  IncidentFilter resolved;
+  resolved.state = IncidentState::kResolved;
+  CHECK(s->incidents(resolved).size() == 1);
+  IncidentFilter other_host;
+  other_host.host = "web-01";
+  CHECK(s->incidents(other_host).empty());
+  CHECK_FALSE(s->incident(2));
 }

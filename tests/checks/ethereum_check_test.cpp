@@ -94,9 +94,9 @@ TEST_CASE("eth_syncing is false or an object with current and highest block", "[
 TEST_CASE("TPS is the transactions after the first block over the blocks' time span",
           "[ethereum]") {
   CHECK(!tps_over_blocks({}));
-  CHECK(!tps_over_blocks({{1, 100, 5}}));
-  CHECK(*tps_over_blocks({{1, 100, 50}, {2, 102, 10}, {3, 104, 30}}) == Approx(10.0));
-  CHECK(!tps_over_blocks({{1, 100, 0}, {2, 100, 3}}));
+  CHECK(!tps_over_blocks({{1, 100, 5, ""}}));
+  CHECK(*tps_over_blocks({{1, 100, 50, ""}, {2, 102, 10, ""}, {3, 104, 30, ""}}) == Approx(10.0));
+  CHECK(!tps_over_blocks({{1, 100, 0, ""}, {2, 100, 3, ""}}));
 }
 
 TEST_CASE("a mining node is ok, its height grows and TPS counts sent transactions",

@@ -77,7 +77,7 @@ TEST_CASE("broken collector configs name file, line and key", "[collector-config
       {"collector:\n  raw_retention_days: 0\n", 2, "key 'raw_retention_days'"},
       {"collector:\n  max_body: 1KB\n", 2, "key 'max_body'"},
       {"contract:\n  timezone: Mars/Olympus\n", 2, "key 'timezone'"},
-      {"contract:\n  deadlines: {}\n", 2, "unknown key 'deadlines'"},
+      {"contract:\n  deadline: {}\n", 2, "unknown key 'deadline'"},
       {"colector: {}\n", 1, "unknown key 'colector'"},
       {"chains:\n  lag_warn: 20\n  lag_crit: 5\n", 3, "key 'lag_crit': lag_crit (5) must not be below lag_warn (20)"},
       {"chains:\n  lag: 3\n", 2, "unknown key 'lag'"},

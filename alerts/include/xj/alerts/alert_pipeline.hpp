@@ -1,7 +1,9 @@
 // AlertPipeline: what the collector calls after each committed batch. Results go through the
 // rule engine; each state change and the messages it causes (rendered, routed, split to the
-// channel's byte limit) are committed to the AlertStore in one transaction; the sender is then
-// woken. Thread-safe: ingest threads and the tick thread share one engine under a mutex.
+// channel's byte limit) are committed to the AlertStore in one transaction, together with the
+// incidents they open or change (IncidentTracker); the sender is then woken. Operator actions
+// on incidents come through here too, so an incident number is given exactly once.
+// Thread-safe: ingest threads, API threads and the tick thread share one engine under a mutex.
 #pragma once
 
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include "xj/alerts/alert_store.hpp"
 #include "xj/alerts/alerts_config.hpp"
+#include "xj/alerts/incident_tracker.hpp"
 #include "xj/alerts/rule_engine.hpp"
 
 namespace xj::alerts {
@@ -27,8 +30,14 @@ class AlertPipeline {
   void restore();
   // Results of one committed batch of a host. Returns the messages enqueued.
   std::size_t on_results(const Subject& subject, const std::vector<Result>& results);
-  // No-data detection; call every few seconds.
+  // No-data detection and incident deadlines; call every few seconds.
   std::size_t tick();
+
+  // Operator actions on incident `id` (ack, note, resolve, close), committed before the
+  // tracker takes the new state. 404 for an unknown number, 409 for a state that forbids it.
+  Expected<Incident, ActionError> act(std::int64_t id, const IncidentAction& action);
+  // An incident an operator opens (no alert behind it); its people are notified.
+  Expected<Incident, ActionError> open_incident(const NewIncident& n);
   // Called after messages were committed (wakes the sender).
   void set_on_enqueued(std::function<void()> f) { on_enqueued_ = std::move(f); }
   // Called when a commit to the store failed (a counter in /metrics).
@@ -37,8 +46,13 @@ class AlertPipeline {
   std::vector<Alert> active();
 
  private:
-  std::size_t apply(const std::vector<AlertEvent>& events);
+  std::size_t apply(const std::vector<AlertEvent>& events, std::vector<IncidentNotice> notices,
+                    IncidentChanges changes);
   std::vector<std::string> channels_for(const Alert& a) const;
+  std::vector<std::string> incident_channels() const;
+  void enqueue(std::vector<OutboxMessage>& out, const std::string& text, const std::string& subject,
+               std::int64_t since, const std::string& transition, const std::vector<std::string>& channels,
+               std::int64_t now) const;
 
   AlertStore& store_;
   AlertsConfig cfg_;
@@ -46,6 +60,7 @@ class AlertPipeline {
   Clock clock_;
   std::mutex mu_;
   RuleEngine engine_;
+  IncidentTracker incidents_;
   std::function<void()> on_enqueued_;
   std::function<void()> on_store_error_;
 };

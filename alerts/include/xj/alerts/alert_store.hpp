@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "xj/alerts/alert.hpp"
+#include "xj/alerts/incident_tracker.hpp"
 #include "xj/alerts/outbox.hpp"
 #include "xj/common/expected.hpp"
 
@@ -21,14 +22,34 @@ struct AttemptRecord {
   std::string error;             // "" when delivered
 };
 
+// What one evaluation step changed, committed as one.
+struct AlertChanges {
+  std::vector<Alert> alerts;
+  std::vector<OutboxMessage> messages;
+  IncidentChanges incidents;
+};
+
+struct IncidentFilter {
+  std::optional<IncidentState> state;
+  bool active_only = false;  // open or acknowledged
+  std::string host;          // "" any
+  std::int64_t from_ms = 0;  // opened in [from, to); 0 = unbounded
+  std::int64_t to_ms = 0;
+  std::size_t limit = 500;
+};
+
 class AlertStore {
  public:
   virtual ~AlertStore() = default;
 
-  // In ONE transaction: the alerts' new states (upsert by fingerprint) and the messages those
-  // changes cause. A message whose idempotency key is already stored is skipped, not doubled.
-  virtual Expected<bool> commit(const std::vector<Alert>& changed,
-                                const std::vector<OutboxMessage>& messages) = 0;
+  // In ONE transaction: the alerts' new states (upsert by fingerprint), the messages those
+  // changes cause, and the incidents they open or change (upsert by number, links upserted,
+  // timeline lines appended). A message whose idempotency key is already stored is skipped,
+  // not doubled.
+  virtual Expected<bool> commit(const AlertChanges& changes) = 0;
+  Expected<bool> commit(const std::vector<Alert>& changed, const std::vector<OutboxMessage>& messages) {
+    return commit(AlertChanges{changed, messages, {}});
+  }
   // Pending and firing alerts, to restore the engine after a restart.
   virtual std::vector<Alert> active_alerts() = 0;
   // Per channel, the oldest pending message, if its next attempt is due at now_ms. A channel
@@ -42,6 +63,13 @@ class AlertStore {
   virtual Expected<bool> postpone(std::int64_t id, std::int64_t next_attempt_ms) = 0;
   // For the API, reports and tests.
   virtual std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) = 0;
+
+  // Incidents, newest first, each with its linked alerts.
+  virtual std::vector<Incident> incidents(const IncidentFilter& filter) = 0;
+  virtual std::optional<Incident> incident(std::int64_t id) = 0;
+  virtual std::vector<TimelineEntry> timeline(std::int64_t incident_id) = 0;
+  // The highest incident number ever given (0: none), so numbers are never reused.
+  virtual std::int64_t max_incident_id() = 0;
 };
 
 }  // namespace xj::alerts

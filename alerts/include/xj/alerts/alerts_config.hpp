@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "xj/alerts/channel.hpp"
+#include "xj/alerts/incident_tracker.hpp"
 #include "xj/alerts/message_builder.hpp"
 #include "xj/alerts/outbox_sender.hpp"
 #include "xj/alerts/rule_engine.hpp"
@@ -35,9 +36,14 @@ struct AlertsConfig {
   // Empty: every alert goes to every channel.
   std::vector<Route> routes;
   SenderOptions sender;
+  IncidentOptions incidents;  // alerts.incidents; deadlines from contract.deadlines
 };
 
 // Throws ConfigError. `alerts` may be empty (alerting off).
 AlertsConfig parse_alerts_config(const ConfigSection& alerts);
+
+// contract.deadlines: {P1: {respond: 30m, repair: 2h}, ...}; levels not given keep their
+// defaults (default_deadlines()). Throws ConfigError.
+ContractDeadlines parse_contract_deadlines(const ConfigSection& deadlines);
 
 }  // namespace xj::alerts

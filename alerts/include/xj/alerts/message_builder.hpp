@@ -6,6 +6,7 @@
 #include <string>
 
 #include "xj/alerts/alert.hpp"
+#include "xj/alerts/incident_tracker.hpp"
 
 namespace xj::alerts {
 
@@ -16,7 +17,20 @@ struct MessageContext {
 };
 
 // Markdown (WeCom, DingTalk, Feishu all read this subset).
-std::string render_message(const Alert& alert, Transition transition, const MessageContext& ctx);
+// With `incident`, the message names the incident the alert belongs to (number and level).
+std::string render_message(const Alert& alert, Transition transition, const MessageContext& ctx,
+                           const Incident* incident = nullptr);
+// An incident notice: opened by an operator, 80 % of a deadline gone, a deadline breached.
+std::string render_incident_notice(const IncidentNotice& notice, const MessageContext& ctx);
+// The fault report (故障报告) of one incident as Markdown: its facts, the deadlines against
+// the time taken, impact, cause, handling, the linked alerts and the whole timeline.
+std::string render_fault_report(const Incident& incident, const std::vector<TimelineEntry>& timeline,
+                                const MessageContext& ctx, std::int64_t now_ms);
+
+// The words of the templates for a level ("一级故障"), a state ("处理中"), a timeline kind.
+std::string level_words(IncidentLevel l, const MessageContext& ctx);
+std::string state_words(IncidentState s, const MessageContext& ctx);
+std::string timeline_words(const std::string& kind, const MessageContext& ctx);
 
 // "2026-11-22 22:03:10" in the process's time zone (TZ is the contract's zone).
 std::string format_local(std::int64_t epoch_ms);

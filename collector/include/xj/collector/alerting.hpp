@@ -32,6 +32,9 @@ class Alerting {
   void start();
   void stop();
 
+  alerts::AlertPipeline& pipeline() { return *pipeline_; }
+  alerts::AlertStore& store() { return *store_; }
+
  private:
   Alerting() = default;
   void loop();

@@ -5,6 +5,7 @@
 //   GET  /api/v1/checks?status=&host=&kind=   viewer+
 //   GET  /api/v1/series?host=&check=&metric=&from=&to=&step=[&label.NAME=V]   viewer+
 //   GET|POST /api/v1/licences[/...]      viewer+ / operator+ (licence_registry.hpp)
+//   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -17,12 +18,16 @@
 
 namespace xj {
 
+class IncidentApi;
+
 class Api {
  public:
   // licences: the licence registry's endpoints (404 without).
   Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest,
       std::optional<LicenceApi> licences = std::nullopt);
   HttpResponse operator()(const HttpRequest& request) const;
+  // The incident endpoints (present when alerting is on; else they answer 503).
+  void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send. `caller`
@@ -38,6 +43,7 @@ class Api {
   CollectorMetrics& metrics_;
   IngestHandler ingest_;
   std::optional<LicenceApi> licences_;
+  const IncidentApi* incidents_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);

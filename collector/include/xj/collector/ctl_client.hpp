@@ -34,6 +34,7 @@ struct ApiAnswer {
   std::string url;   // what was asked, for messages
   std::string body;  // as received, for --json
   nlohmann::json json;
+  bool text = false;  // the collector answered text (a Markdown report), not JSON
 };
 
 // GET base_url + path with the query percent-encoded. An answer that is not 200 with a JSON
@@ -42,5 +43,7 @@ struct ApiAnswer {
 Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query = {});
 // POST `body` as JSON to base_url + path; 200 and 201 are success, errors as for api_get.
 Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body);
+Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& method, const std::string& path,
+                             const QueryParams& query, const std::string& body);
 
 }  // namespace xj
