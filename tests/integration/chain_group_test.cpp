@@ -26,7 +26,8 @@ struct Observation {
 std::optional<Observation> observe(const CollectorProc& c, const std::string& stopped_host) {
   auto r = c.get("/api/v1/checks?host=collector&kind=chain");
   if (r.status != 200) return std::nullopt;
-  for (const auto& check : r.json()["checks"]) {
+  const auto answer = r.json();
+  for (const auto& check : answer["checks"]) {
     if (check["check"] != "chain:evidence") continue;
     Observation o;
     o.status = check["status"].get<std::string>();
