@@ -41,20 +41,33 @@ bool is_chain_node_kind(const std::string& kind) {
   return kind == "ethereum" || kind == "fisco_bcos" || kind == "fabric" || kind == "chainmaker";
 }
 
-std::string chain_of(const Result& r, const Labels& agent_labels) {
+namespace {
+// The scheduler puts a check's labels in details.labels when they differ from its agent's.
+Labels result_labels(const Result& r, const Labels& agent_labels) {
   if (r.details.is_object()) {
     auto labels = r.details.find("labels");
     if (labels != r.details.end() && labels->is_object()) {
-      auto c = labels->find("chain");
-      return c != labels->end() && c->is_string() ? c->get<std::string>() : std::string();
+      Labels out;
+      for (auto& [k, v] : labels->items()) {
+        if (v.is_string()) out[k] = v.get<std::string>();
+      }
+      return out;
     }
   }
-  auto it = agent_labels.find("chain");
-  return it == agent_labels.end() ? std::string() : it->second;
+  return agent_labels;
+}
+}  // namespace
+
+std::string chain_of(const Result& r, const Labels& agent_labels) {
+  const Labels labels = result_labels(r, agent_labels);
+  auto it = labels.find("chain");
+  return it == labels.end() ? std::string() : it->second;
 }
 
-ChainMember chain_member_from(const std::string& host, const Result& r, const ChainMember* previous) {
+ChainMember chain_member_from(const std::string& host, const Result& r, const Labels& agent_labels,
+                              const ChainMember* previous) {
   ChainMember m;
+  m.labels = result_labels(r, agent_labels);
   m.host = host;
   m.check = r.check;
   m.kind = r.kind;
@@ -116,8 +129,9 @@ Result evaluate_chain_group(const std::string& chain, const std::vector<ChainMem
     }
   }
 
-  const Range lag_warn = Range::above(static_cast<double>(cfg.lag_warn) - 0.5);
-  const Range lag_crit = Range::above(static_cast<double>(cfg.lag_crit) - 0.5);
+  // Lags are whole blocks: "lag >= 10" is the Nagios range ~:9 (alert above 9).
+  const Range lag_warn = Range::above(static_cast<double>(cfg.lag_warn - 1));
+  const Range lag_crit = Range::above(static_cast<double>(cfg.lag_crit - 1));
   std::vector<std::string> problems;
   nlohmann::json nodes = nlohmann::json::array();
   std::int64_t max_lag = 0;
@@ -200,7 +214,16 @@ Result evaluate_chain_group(const std::string& chain, const std::vector<ChainMem
   if (!fresh.empty()) text += ", max lag " + std::to_string(max_lag);
   r.summary = text;
   for (const auto& p : problems) r.summary += "; " + p;
-  r.details = {{"labels", {{"chain", chain}}}, {"nodes", std::move(nodes)}, {"forks", std::move(forks)},
+  // The labels every member shares (the chain's system, ...), and the chain in any case.
+  Labels common = members.empty() ? Labels{} : members.front().labels;
+  for (const auto& m : members) {
+    for (auto it = common.begin(); it != common.end();) {
+      auto other = m.labels.find(it->first);
+      it = other == m.labels.end() || other->second != it->second ? common.erase(it) : std::next(it);
+    }
+  }
+  common["chain"] = chain;
+  r.details = {{"labels", common}, {"nodes", std::move(nodes)}, {"forks", std::move(forks)},
                {"lag_warn", cfg.lag_warn}, {"lag_crit", cfg.lag_crit}};
   return r;
 }

@@ -22,7 +22,8 @@ void ChainView::on_batch(const IngestBatch& batch) {
     auto it = g.members.find(key);
     // A backfilled result older than the member's latest one is history, not the present.
     if (it != g.members.end() && r.ts_ms <= it->second.ts_ms) continue;
-    ChainMember m = chain_member_from(batch.agent.id, r, it == g.members.end() ? nullptr : &it->second);
+    ChainMember m = chain_member_from(batch.agent.id, r, batch.agent.labels,
+                                      it == g.members.end() ? nullptr : &it->second);
     // A check that moved to another chain leaves its old group.
     for (auto& [name, other] : groups_) {
       if (name != chain) other.members.erase(key);
@@ -78,7 +79,12 @@ bool ChainView::maybe_emit(const std::string& chain, Group& g, std::int64_t now)
   }
   g.written_status = stored.status;
   g.written_ms = now;
-  if (on_recorded_) on_recorded_(batch);
+  if (on_recorded_) {
+    // The alert rules take a subject's labels from its batch (routing, the message's system).
+    // The store is given none: the collector's host row must not take one chain's labels.
+    for (auto& [k, v] : stored.details["labels"].items()) batch.agent.labels[k] = v.get<std::string>();
+    on_recorded_(batch);
+  }
   return true;
 }
 

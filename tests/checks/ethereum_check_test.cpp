@@ -76,6 +76,10 @@ TEST_CASE("block timestamps in nanoseconds (Quorum Raft) and milliseconds become
   CHECK(b->number == 100);
   CHECK(b->timestamp_s == Approx(1767225600.0).epsilon(1e-6));  // 0x1886... ns
   CHECK(b->tx_count == 2);
+  CHECK(b->hash.empty());  // a node that sends no hash: no fork detection, nothing else lost
+  auto hashed = parse_eth_block(json::parse(R"({"number":"0x1","timestamp":"0x5","hash":"0xabc"})"));
+  REQUIRE(hashed);
+  CHECK(hashed->hash == "0xabc");
 }
 
 TEST_CASE("eth_syncing is false or an object with current and highest block", "[ethereum]") {
@@ -113,6 +117,16 @@ TEST_CASE("a mining node is ok, its height grows and TPS counts sent transaction
   CHECK(metric(first, "latency_ms")->value > 0);
   // anvil answers net_peerCount with "Method not found": no metric, and still ok.
   CHECK(metric(first, "peers") == nullptr);
+  // The head block's hash, for the collector's fork detection: the node's own for that height.
+  char height_hex[24];
+  std::snprintf(height_hex, sizeof height_hex, "0x%llx",
+                static_cast<unsigned long long>(metric(first, "block_number")->value));
+  auto block = node.call("eth_getBlockByNumber", {height_hex, false});
+  REQUIRE(block);
+  REQUIRE(block->result);
+  REQUIRE(first.details.contains("block_hash"));
+  CHECK(first.details["block_hash"] == (*block->result)["hash"]);
+  CHECK(first.details["block_hash"].get<std::string>().size() == 66);
   auto accounts = node.call("eth_accounts", json::array());
   REQUIRE(accounts);
   REQUIRE(accounts->result->size() >= 2);

@@ -57,3 +57,18 @@ TEST_CASE("the generated check documentation lists every kind and key", "[option
     for (const auto& k : spec.keys) CHECK(md.find("`" + k.name + "`") != std::string::npos);
   }
 }
+
+TEST_CASE("a chain-node check's chain key becomes its chain label, and a contradicting label is refused",
+          "[options]") {
+  CheckDefinition d = load("kind: ethereum\nurl: http://127.0.0.1:8545\nchain: evidence\nlabels: {role: node}\n");
+  CHECK(d.labels.at("chain") == "evidence");
+  CHECK(d.labels.at("role") == "node");
+  CHECK(load("kind: fisco_bcos\nurl: http://127.0.0.1:8545\nlabels: {chain: evidence}\nchain: evidence\n")
+            .labels.at("chain") == "evidence");
+  std::string e = load_error("kind: ethereum\nurl: http://127.0.0.1:8545\nlabels: {chain: a}\nchain: b\n");
+  CHECK(e.find("agent.yaml:4: checks[0] (ethereum): key 'chain': 'b' contradicts labels.chain 'a'") == 0);
+  e = load_error("kind: chainmaker\nurl: http://127.0.0.1:14321/metrics\nchain: ''\n");
+  CHECK(e.find("key 'chain': must not be empty") != std::string::npos);
+  // Kinds that are not chain nodes have no such key.
+  CHECK(load_error("kind: load\nchain: x\n").find("unknown key 'chain'") != std::string::npos);
+}

@@ -100,6 +100,7 @@ TEST_CASE("a node 10 blocks behind makes the group a warning and 30 blocks criti
   Result crit = evaluate_chain_group("x", {a, node("b", 970, kT0)}, kT0, cfg);
   CHECK(crit.status == Status::kCritical);
   CHECK(find_metric(crit, "max_lag_blocks")->crit->alerts(30));
+  CHECK_FALSE(find_metric(crit, "max_lag_blocks")->crit->alerts(29));
 
   cfg.lag_warn = 2;
   cfg.lag_crit = 5;
@@ -168,6 +169,15 @@ TEST_CASE("a member silent for 3 of its intervals is not judged on its old heigh
   CHECK(find_metric(evaluate_chain_group("x", {a_now, fresh}, kT0 + 181 * kSec, cfg), "nodes_silent")->value == 1);
 }
 
+TEST_CASE("the group result carries the labels all its members share, and its chain", "[chain-view]") {
+  ChainViewConfig cfg;
+  auto a = node("a", 5, kT0), b = node("b", 5, kT0);
+  a.labels = {{"chain", "ev"}, {"system", "存证平台"}, {"role", "sealer"}};
+  b.labels = {{"chain", "ev"}, {"system", "存证平台"}, {"role", "observer"}};
+  Result r = evaluate_chain_group("ev", {a, b}, kT0, cfg);
+  CHECK(r.details["labels"] == nlohmann::json{{"chain", "ev"}, {"system", "存证平台"}});
+}
+
 TEST_CASE("Fabric channels are separate ledgers, compared channel by channel", "[chain-view]") {
   ChainViewConfig cfg;
   ChainMember p0 = node("p0", 0, kT0), p1 = node("p1", 0, kT0);
@@ -184,20 +194,21 @@ TEST_CASE("Fabric channels are separate ledgers, compared channel by channel", "
 
 TEST_CASE("a member is read from its result: height, hash, reachability and its interval", "[chain-view]") {
   Result r = eth_result("http://n1:8545", 42, kT0 + 5 * kSec);
-  ChainMember first = chain_member_from("web-01", r, nullptr);
+  ChainMember first = chain_member_from("web-01", r, {{"system", "平台"}}, nullptr);
   CHECK(first.heights.at("") == 42);
   CHECK(first.block_hash == "0xh42");
   CHECK(first.reachable);
   CHECK(first.interval_ms == 0);
   ChainMember prev = first;
   prev.ts_ms = kT0;
-  CHECK(chain_member_from("web-01", r, &prev).interval_ms == 5 * kSec);
+  CHECK(chain_member_from("web-01", r, {}, &prev).interval_ms == 5 * kSec);
+  CHECK(first.labels == Labels{{"system", "平台"}});  // no labels of its own: the agent's
 
   Result down = unknown_result("ethereum:x", "ethereum", "x");
   down.status = Status::kCritical;
   down.metrics.push_back({"reachable", 0, "", {}, std::nullopt, Range::below(1)});
-  CHECK_FALSE(chain_member_from("web-01", down, nullptr).reachable);
-  CHECK_FALSE(chain_member_from("web-01", unknown_result("ethereum:x", "ethereum", "bad config"), nullptr).reachable);
+  CHECK_FALSE(chain_member_from("web-01", down, {}, nullptr).reachable);
+  CHECK_FALSE(chain_member_from("web-01", unknown_result("ethereum:x", "ethereum", "bad config"), {}, nullptr).reachable);
 
   // The chain comes from the result's own labels, else the agent's.
   CHECK(chain_of(eth_result("u", 1, 0, {{"chain", "evidence"}}), {{"chain", "other"}}) == "evidence");
@@ -232,6 +243,9 @@ TEST_CASE("the chain view stores chain:<name> under the collector's host, once p
   feed("web-01", "http://n1:8545", 100);
   REQUIRE(recorded.size() == 1);
   CHECK(recorded[0].agent.id == "collector");
+  // The alert rules get the chain's labels; the store's host row gets none.
+  CHECK(recorded[0].agent.labels.at("chain") == "evidence");
+  CHECK(store->host("collector")->agent.labels.empty());
   CHECK_FALSE(recorded[0].contact);
   feed("web-02", "http://n2:8545", 100);
   CHECK(recorded.size() == 1);  // same status within the round: nothing new written

@@ -9,10 +9,12 @@
 // never at the same height again, and lag is all that is left to judge.
 #include <catch2/catch.hpp>
 
+#include "../alerts/robot_receiver.hpp"
 #include "../fixtures/chain/anvil_node.hpp"
 #include "fleet.hpp"
 
 using namespace xj::itest;
+using xj::alerts::test::RobotReceiver;
 
 namespace {
 
@@ -26,7 +28,8 @@ struct Observation {
 std::optional<Observation> observe(const CollectorProc& c, const std::string& stopped_host) {
   auto r = c.get("/api/v1/checks?host=collector&kind=chain");
   if (r.status != 200) return std::nullopt;
-  for (const auto& check : r.json()["checks"]) {
+  const auto answer = r.json();
+  for (const auto& check : answer["checks"]) {
     if (check["check"] != "chain:evidence") continue;
     Observation o;
     o.status = check["status"].get<std::string>();
@@ -49,9 +52,20 @@ TEST_CASE("a node that stops mining lags behind its chain group, and the collect
           "[integration][chain]") {
   auto dir = scratch_dir("chain-group");
   xj::test::AnvilNode node_a, node_b;
+  // The alert rules see chain:evidence like any check: a WeCom robot stand-in
+  // (tests/fixtures/robot_receiver.py, enforcing the robot's protocol) receives its alerts.
+  RobotReceiver rx(dir / "rx");
+  ::setenv("XJ_TEST_WECOM_KEY", "wecom-key", 1);
   // Small lag thresholds keep the test short: anvil makes a block a second.
   CollectorProc collector(dir / "collector", "1s", std::nullopt,
-                          "chains:\n  lag_warn: 3\n  lag_crit: 8\n  interval: 1s\n");
+                          "chains:\n  lag_warn: 3\n  lag_crit: 8\n  interval: 1s\n"
+                          "alerts:\n"
+                          "  retry: {initial: 200ms, max: 1s}\n"
+                          "  channels:\n"
+                          "    - name: ops-group\n"
+                          "      type: wecom\n"
+                          "      url: " + rx.base() + "/cgi-bin/webhook/send\n"
+                          "      key_env: XJ_TEST_WECOM_KEY\n");
   collector.start();
 
   std::vector<std::unique_ptr<AgentProc>> agents;
@@ -117,6 +131,29 @@ TEST_CASE("a node that stops mining lags behind its chain group, and the collect
   }
   CHECK(changed_to_warning);
   CHECK(changed_to_critical);
+  // ... and a critical alert about the lag reached the robot, under the collector's host and
+  // the system its nodes share (the agents' label).
+  std::string alert;
+  const bool alerted = wait_until(15s, [&] {
+    for (const auto& m : rx.accepted("wecom")) {
+      const std::string text = m["content"];
+      if (text.find("chain:evidence") != std::string::npos && text.find("【严重】") != std::string::npos &&
+          text.find("max_lag_blocks") != std::string::npos) {
+        alert = text;
+        return true;
+      }
+    }
+    return false;
+  });
+  std::string messages;
+  for (const auto& m : rx.accepted("wecom")) messages += m["content"].get<std::string>() + "\n---\n";
+  INFO("robot got:\n" << messages);
+  REQUIRE(alerted);
+  CHECK_THAT(alert, Catch::Contains("主机：collector"));
+  CHECK_THAT(alert, Catch::Contains("系统：集成测试平台"));
+  CHECK_THAT(alert, Catch::Contains("blocks behind"));
+  CHECK(rx.rejected().empty());
+
   auto series = collector.get_json("/api/v1/series?host=collector&check=chain:evidence&metric=lag_blocks"
                                    "&label.host=chain-b&label.check=ethereum:" + node_b.url() + "&step=0");
   REQUIRE(series["series"].size() == 1);

@@ -49,6 +49,7 @@ struct ChainMember {
   // Fabric channels (each channel is its own ledger).
   std::map<std::string, std::int64_t> heights;
   std::string block_hash;           // head block hash when the check reports one
+  Labels labels;                    // the result's labels (its own, else its agent's)
 };
 
 // The label value that puts a result in a group: the result's own labels (details.labels,
@@ -56,9 +57,12 @@ struct ChainMember {
 std::string chain_of(const Result& r, const Labels& agent_labels);
 bool is_chain_node_kind(const std::string& kind);
 // The member as the view sees it after `r` (previous: the member's earlier state, if any).
-ChainMember chain_member_from(const std::string& host, const Result& r, const ChainMember* previous);
+ChainMember chain_member_from(const std::string& host, const Result& r, const Labels& agent_labels,
+                              const ChainMember* previous);
 
-// Pure: the group's derived result at `now_ms` (collector clock).
+// Pure: the group's derived result at `now_ms` (collector clock). Its labels
+// (details.labels) are those every member shares, `chain` among them, so a chain whose nodes
+// all carry `system: X` is routed and reported as part of system X.
 Result evaluate_chain_group(const std::string& chain, const std::vector<ChainMember>& members,
                             std::int64_t now_ms, const ChainViewConfig& cfg);
 
