@@ -30,7 +30,7 @@ CollectorConfig load_collector_config(const std::string& path) {
     throw ConfigError(path, yaml_line(root_node), "", "the file must be a map with collector and contract");
   }
   ConfigSection root(root_node, path, "");
-  root.allow_only({"collector", "contract", "alerts"});
+  root.allow_only({"collector", "contract", "alerts", "ssh"});
 
   ConfigSection c = root.section("collector");
   c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
@@ -72,6 +72,7 @@ CollectorConfig load_collector_config(const std::string& path) {
                                   "' is not a time zone of the system tz database (like Asia/Shanghai)");
   }
   cfg.alerts = alerts::parse_alerts_config(root.section("alerts"));
+  cfg.ssh = parse_ssh_config(root.section("ssh"), cfg.heartbeat * cfg.missed_heartbeats);
   return cfg;
 }
 

@@ -16,6 +16,7 @@
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/liveness.hpp"
 #include "xj/collector/sqlite_store.hpp"
+#include "xj/collector/ssh_targets.hpp"
 #include "xj/common/config_error.hpp"
 #include "xj/common/logging.hpp"
 
@@ -65,13 +66,16 @@ int run_collector(const std::string& config_path) {
     alerting = std::move(a).value();
     liveness.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
   }
-  IngestHandler ingest(db, &metrics, IngestLimits{},
-                       [&liveness, &alerting](const IngestBatch& b, const IngestOutcome& o) {
-                         // A batch that was all duplicates (a retry after a lost ack) has been
-                         // evaluated already; after a restart it would replay old states.
-                         if (alerting && o.accepted > 0) alerting->on_batch(b);
-                         liveness.on_contact(b.agent);
-                       });
+  // Agent batches and agentless (SSH) rounds take the same way after their commit.
+  auto after_ingest = [&liveness, &alerting](const IngestBatch& b, const IngestOutcome& o) {
+    // A batch that was all duplicates (a retry after a lost ack) has been evaluated already;
+    // after a restart it would replay old states.
+    if (alerting && o.accepted > 0) alerting->on_batch(b);
+    // An SSH round whose session failed is no contact: liveness judges the target by it.
+    if (b.contact) liveness.on_contact(b.agent);
+  };
+  IngestHandler ingest(db, &metrics, IngestLimits{}, after_ingest);
+  SshPoller ssh(db, cfg.ssh, after_ingest, &metrics);
   Api api(db, metrics, std::move(ingest));
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
@@ -88,6 +92,11 @@ int run_collector(const std::string& config_path) {
                cfg.http.listen, *port, cfg.http.tls_cert_file.empty() ? "off" : "on", cfg.store_path);
 
   if (alerting) alerting->start();
+  ssh.start();
+  if (!cfg.ssh.targets.empty()) {
+    spdlog::info("event=ssh_targets_started targets={} workers={}", cfg.ssh.targets.size(),
+                 cfg.ssh.workers);
+  }
 
   // Housekeeping: liveness sweeps every half heartbeat, store maintenance every 5 minutes.
   std::mutex mu;
@@ -120,6 +129,7 @@ int run_collector(const std::string& config_path) {
   }
   cv.notify_all();
   server.stop();
+  ssh.stop();
   housekeeping.join();
   if (alerting) alerting->stop();
   spdlog::info("event=collector_stopped");

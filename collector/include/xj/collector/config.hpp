@@ -9,6 +9,7 @@
 
 #include "xj/alerts/alerts_config.hpp"
 #include "xj/collector/http_server.hpp"
+#include "xj/collector/ssh_targets.hpp"
 
 namespace xj {
 
@@ -23,6 +24,7 @@ struct CollectorConfig {
   std::string timezone = "Asia/Shanghai";       // contract.timezone
   std::string customer;                         // contract.customer
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)
+  SshConfig ssh;                                // ssh: agentless targets (none when absent)
 };
 
 // Throws ConfigError.
