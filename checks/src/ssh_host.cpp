@@ -1,6 +1,7 @@
 #include "xj/checks/ssh_host.hpp"
 
 #include <cctype>
+#include <cstdio>
 #include <sstream>
 
 #include "ssh_session.hpp"
@@ -129,11 +130,35 @@ std::string SshHost::describe() const {
 
 Expected<HostCommandOutcome> SshHost::exec(const std::string& command_line, const RunContext& ctx,
                                            std::size_t max_output) {
+  using Clock = std::chrono::steady_clock;
   if (!session_) return make_error(describe() + ": no SSH session is open");
-  const auto deadline =
-      std::min(ctx.deadline, std::chrono::steady_clock::now() + options_.command_timeout);
-  auto out = session_->exec(command_line, deadline, max_output);
+  if (session_->broken()) {
+    // A channel that would not close (or a lost connection) spoils the session for the rest
+    // of the round: one new session, verified like the first.
+    SshSessionInfo info;
+    auto again = SshSession::open(options_, info);
+    if (!again) return make_error(again.error());
+    session_ = std::move(again).value();
+  }
+  const auto started = Clock::now();
+  const auto deadline = std::min(ctx.deadline, started + options_.command_timeout);
+  // The target kills the command itself at the deadline (coreutils timeout, the whole process
+  // group), so nothing is left running there and the channel closes; where timeout is missing
+  // the command runs bare and is abandoned at the deadline.
+  const auto limit = std::max<Clock::duration>(deadline - started - std::chrono::milliseconds(300),
+                                               std::chrono::milliseconds(100));
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f",
+                std::chrono::duration<double>(limit).count());
+  const std::string wrapped = "if command -v timeout >/dev/null 2>&1; then exec timeout -k 0.5 " +
+                              std::string(secs) + " sh -c " + shell_quote(command_line) +
+                              "; else exec sh -c " + shell_quote(command_line) + "; fi";
+  auto out = session_->exec(wrapped, deadline + std::chrono::milliseconds(1000), max_output);
   if (!out) return make_error(describe() + ": " + out.error());
+  if (out->exited && (out->exit_code == 124 || out->exit_code == 137) &&
+      Clock::now() - started >= limit) {
+    out.value().timed_out = true;
+  }
   return out;
 }
 

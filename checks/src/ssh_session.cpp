@@ -258,12 +258,17 @@ Expected<HostCommandOutcome> SshSession::exec(const std::string& command, Clock:
     return make_error("cannot open an SSH channel: " + m.last_error());
   }
   // Closes and frees the channel; a channel that will not close breaks the session.
+  // libssh2 (1.10) closes a channel only when the server closes it too, and sshd does so when
+  // the command has exited: a channel still open at the deadline is left to the session's
+  // end, and the session is not used again (the next command gets a new one).
+  bool abandoned = false;
   auto close = [&](Clock::time_point until) {
     int c = m.call(until, [&] { return libssh2_channel_close(ch); });
     if (c == 0) c = m.call(until, [&] { return libssh2_channel_wait_closed(ch); });
-    if (c == kTimedOut) broken_ = true;
+    if (c == kTimedOut) abandoned = broken_ = true;
   };
   auto release = [&](Clock::time_point until) {
+    if (abandoned) return;  // freed with the session
     if (m.call(until, [&] { return libssh2_channel_free(ch); }) == kTimedOut) broken_ = true;
   };
   rc = m.call(deadline, [&] { return libssh2_channel_exec(ch, command.c_str()); });
