@@ -63,7 +63,8 @@ SshTarget parse_target(const ConfigSection& t, const std::string& default_known_
   if (o.strict_host_key) require_readable(t, "known_hosts", o.known_hosts);
   o.connect_timeout = t.duration("connect_timeout", o.connect_timeout, std::chrono::milliseconds(100));
   o.command_timeout = t.duration("command_timeout", std::chrono::seconds(10), std::chrono::milliseconds(100));
-  target.interval = t.duration("interval", target.interval, std::chrono::seconds(1));
+  // Default: a minute, or less where liveness would otherwise give up on the target first.
+  target.interval = t.duration("interval", std::min(target.interval, max_interval), std::chrono::seconds(1));
   if (target.interval > max_interval) {
     t.fail("interval", "must be at most heartbeat × missed_heartbeats (" +
                            std::to_string(max_interval.count() / 1000) +
