@@ -395,3 +395,17 @@ TEST_CASE("kinds that cannot inspect a remote host are refused for an agentless 
     CHECK_THAT(e.what(), Catch::Contains("key 'listening'"));
   }
 }
+
+TEST_CASE("a hashed known_hosts entry for the host and port is recognised", "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-hashed"));
+  const std::string kh = sshd.known_hosts().string();
+  const std::string cmd = "ssh-keygen -H -f '" + kh + "' >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(it::slurp(kh).rfind("|1|", 0) == 0);
+  SshHost host(options_for(sshd));
+  auto info = host.open_session();
+  INFO((info ? "" : info.error()));
+  REQUIRE(info);
+  CHECK(info->host_key_known);
+  CHECK(info->host_key_fingerprint == sshd.fingerprint());
+}
