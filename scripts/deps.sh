@@ -31,6 +31,7 @@ TEST_PKGS=(
   prometheus              # real Prometheus server scraping the collector's /metrics
   postgresql mariadb-server   # real database servers for the database check tests
   odbc-postgresql odbc-mariadb  # ODBC drivers for the odbc check tests
+  openssh-server openssh-client # real sshd for the agentless (SSH) tests; ssh-keygen makes their keys
 )
 
 PACKAGE_PKGS=(

@@ -77,10 +77,11 @@ class CpuCheck : public Check {
         warn_(o.threshold("warn")),
         crit_(o.threshold("crit")),
         iowait_warn_(o.threshold("iowait_warn")),
-        iowait_crit_(o.threshold("iowait_crit")) {}
+        iowait_crit_(o.threshold("iowait_crit")),
+        host_(o.env().host) {}
 
   Result run(const RunContext& ctx) override {
-    auto now = sample();
+    auto now = sample(ctx);
     if (!now) return unknown(now.error());
     auto taken = Clock::now();
     if (!previous_) {
@@ -89,7 +90,7 @@ class CpuCheck : public Check {
       if (gap > Clock::duration::zero()) std::this_thread::sleep_for(gap);
       previous_ = *now;
       previous_at_ = taken;
-      now = sample();
+      now = sample(ctx);
       if (!now) return unknown(now.error());
       taken = Clock::now();
     }
@@ -122,19 +123,21 @@ class CpuCheck : public Check {
     r.details["interval_ms"] =
         std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
     r.details["ticks"] = u.total_ticks;
+    auto cores = host_cpu_count(host_.get(), ctx);
+    if (!cores) return unknown(cores.error());
     char buf[200];
     std::snprintf(buf, sizeof buf,
                   "CPU %.1f%% busy over %s (user %.1f%%, system %.1f%%, iowait %.1f%%, steal "
                   "%.1f%%) on %d cores",
                   u.usage_pct, interval_text(interval).c_str(), u.user_pct, u.system_pct,
-                  u.iowait_pct, u.steal_pct, cpu_count());
+                  u.iowait_pct, u.steal_pct, *cores);
     r.summary = buf;
     return r;
   }
 
  private:
-  Expected<CpuTimes> sample() const {
-    auto text = read_text_file(path_);
+  Expected<CpuTimes> sample(const RunContext& ctx) const {
+    auto text = read_host_file(host_.get(), path_, ctx);
     if (!text) return make_error(text.error());
     auto t = parse_proc_stat_cpu(*text);
     if (!t) return make_error(path_ + ": " + t.error());
@@ -146,6 +149,7 @@ class CpuCheck : public Check {
   // The sample of the previous run: utilisation is measured over the interval between runs.
   std::optional<CpuTimes> previous_;
   Clock::time_point previous_at_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 };
 
 }  // namespace
@@ -184,6 +188,7 @@ CheckSpec cpu_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<CpuCheck>(std::move(id), o);
   };
+  s.remote = true;
   return s;
 }
 

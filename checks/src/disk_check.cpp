@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "xj/checks/host_access.hpp"
 #include "xj/checks/io_util.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/common/duration.hpp"
@@ -114,7 +115,8 @@ class DiskCheck : public Check {
         warn_(o.threshold("warn")),
         crit_(o.threshold("crit")),
         inode_warn_(o.threshold("inode_warn")),
-        inode_crit_(o.threshold("inode_crit")) {
+        inode_crit_(o.threshold("inode_crit")),
+        host_(o.env().host) {
     for (auto& m : mounts_) {
       if (m.empty() || m.front() != '/') o.fail("mounts", "'" + m + "' is not an absolute path");
       m = normalise_mount_path(m);
@@ -127,7 +129,7 @@ class DiskCheck : public Check {
   }
 
   Result run(const RunContext& ctx) override {
-    auto text = read_text_file(mount_table_);
+    auto text = read_host_file(host_.get(), mount_table_, ctx);
     if (!text) return unknown(text.error());
     const std::vector<MountEntry> table = parse_mounts(*text);
 
@@ -141,7 +143,11 @@ class DiskCheck : public Check {
     } else {
       for (const auto& m : mounts_) outcomes.push_back(resolve_configured(table, m));
     }
-    measure(outcomes, ctx);
+    if (host_) {
+      if (auto measured = measure_remote(outcomes, ctx); !measured) return unknown(measured.error());
+    } else {
+      measure(outcomes, ctx);
+    }
     if (mounts_.empty()) {
       // Dummy filesystems report zero blocks (df hides them too), and a FUSE mount without
       // allow_other refuses even root: neither is storage this host's operators look after.
@@ -180,6 +186,10 @@ class DiskCheck : public Check {
     };
     if (const MountEntry* e = find(m)) return MountOutcome(*e);
     MountOutcome o(MountEntry{"", m, "", ""}, Status::kCritical);
+    if (host_) {  // the remote path cannot be looked at from here
+      o.problem = "is not mounted: no mount point or device of that name in " + mount_table_;
+      return o;
+    }
     std::error_code ec;
     if (!std::filesystem::exists(m, ec)) {
       o.problem = "is not mounted: the path does not exist";
@@ -235,6 +245,31 @@ class DiskCheck : public Check {
         o.usage = compute_disk_usage(p.stats);
       }
     }
+  }
+
+  // Over the host's transport: one statvfs answer per mount. A hung mount there makes the
+  // whole command time out, which is reported as the check's unknown.
+  Expected<bool> measure_remote(std::vector<MountOutcome>& outcomes, const RunContext& ctx) {
+    std::vector<std::string> paths;
+    for (const auto& o : outcomes) {
+      if (o.problem.empty()) paths.push_back(o.entry.mount_point);
+    }
+    if (paths.empty()) return true;
+    auto answers = host_->statvfs(paths, ctx);
+    if (!answers) return make_error(answers.error());
+    std::size_t next = 0;
+    for (auto& o : outcomes) {
+      if (!o.problem.empty()) continue;
+      const auto& a = answers->at(next++);
+      if (a) {
+        o.usage = compute_disk_usage(*a);
+      } else {
+        o.status = Status::kCritical;
+        o.problem = "cannot be measured: " + a.error();
+        if (a.error().find("Permission denied") != std::string::npos) o.error = EACCES;
+      }
+    }
+    return true;
   }
 
   void add_metrics(Result& r, MountOutcome& o) const {
@@ -299,6 +334,7 @@ class DiskCheck : public Check {
   std::optional<Range> warn_, crit_, inode_warn_, inode_crit_;
   // Probes of mounts that did not answer in an earlier run, kept until they return.
   std::map<std::string, std::shared_ptr<StatProbe>> stuck_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 };
 
 }  // namespace
@@ -341,6 +377,7 @@ CheckSpec disk_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<DiskCheck>(std::move(id), o);
   };
+  s.remote = true;
   s.default_id = [](const CheckOptions& o) {
     std::string id = "disk";
     auto mounts = o.list("mounts");

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "child_process.hpp"
+#include "xj/checks/host_access.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/checks/utf8.hpp"
 #include "xj/common/duration.hpp"
@@ -41,7 +42,10 @@ std::string first_line(const std::string& text) {
 class ExecCheck : public Check {
  public:
   ExecCheck(std::string id, const CheckOptions& o)
-      : Check(std::move(id), "exec"), argv_(o.list("command")), cwd_(o.str("cwd")) {
+      : Check(std::move(id), "exec"),
+        argv_(o.list("command")),
+        cwd_(o.str("cwd")),
+        host_(o.env().host) {
     env_ = base_environment();
     for (const auto& [k, v] : o.map("env")) env_[k] = v;
   }
@@ -62,7 +66,7 @@ class ExecCheck : public Check {
     const auto reserve =
         std::clamp(ctx.timeout / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(200));
     spec.deadline = ctx.deadline - reserve - spec.kill_grace;
-    auto child = run_child(spec);
+    auto child = host_ ? run_on_host(spec, ctx) : run_child(spec);
     if (!child) return unknown(child.error());
     const ChildOutcome& oc = *child;
     // Plugin output can be any bytes; what goes into a Result must be UTF-8.
@@ -70,7 +74,8 @@ class ExecCheck : public Check {
 
     Result r = make_result();
     const NagiosOutput parsed = parse_nagios_output(out);
-    r.details = {{"command", argv_}, {"pid", oc.pid}};
+    r.details = {{"command", argv_}};
+    if (!host_) r.details["pid"] = oc.pid;
     if (!parsed.long_text.empty()) r.details["long_text"] = parsed.long_text;
     if (!err.empty()) r.details["stderr"] = err;
     if (oc.out_truncated) r.details["stdout_truncated"] = true;
@@ -85,7 +90,7 @@ class ExecCheck : public Check {
       r.status = Status::kUnknown;
       r.summary = (oc.timed_out ? "timed out after " + format_duration(ctx.timeout)
                                 : std::string("cancelled")) +
-                  ": " + cmd + " was killed";
+                  ": " + cmd + (host_ ? " was abandoned (its channel closed)" : " was killed");
       if (!said.empty()) r.summary += "; last output: " + said;
       return r;
     }
@@ -115,9 +120,28 @@ class ExecCheck : public Check {
   }
 
  private:
+  // The same command on the inspected host; its outcome in the local child's terms, so the
+  // Nagios interpretation below is one and the same.
+  Expected<ChildOutcome> run_on_host(const ChildSpec& spec, const RunContext& ctx) const {
+    RunContext bounded = ctx;
+    bounded.deadline = spec.deadline + spec.kill_grace;
+    auto remote = host_->run_command(spec.argv, spec.env, spec.cwd, bounded);
+    if (!remote) return make_error(remote.error());
+    ChildOutcome oc;
+    oc.timed_out = remote->timed_out;
+    oc.exited = remote->exited;
+    oc.exit_code = remote->exit_code;
+    oc.signal = remote->signal;
+    oc.out = std::move(remote->out);
+    oc.err = std::move(remote->err);
+    oc.out_truncated = remote->out_truncated;
+    return oc;
+  }
+
   std::vector<std::string> argv_;
   std::map<std::string, std::string> env_;
   std::string cwd_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 };
 
 void validate(const CheckOptions& o) {
@@ -142,8 +166,9 @@ void validate(const CheckOptions& o) {
   if (!command_allowed(prog, allow)) {
     std::string allowed;
     for (const auto& a : allow) allowed += (allowed.empty() ? "" : ", ") + a;
-    o.fail("command", "'" + prog + "' is not in agent.exec_allow; allowed: " +
-                          (allowed.empty() ? "nothing (agent.exec_allow is empty)" : allowed));
+    const std::string& key = o.env().exec_allow_key;
+    o.fail("command", "'" + prog + "' is not in " + key + "; allowed: " +
+                          (allowed.empty() ? "nothing (" + key + " is empty)" : allowed));
   }
   if (o.has("cwd") && !std::filesystem::path(o.str("cwd")).is_absolute()) {
     o.fail("cwd", "'" + o.str("cwd") + "' must be an absolute path");
@@ -183,6 +208,7 @@ CheckSpec exec_check_spec() {
     validate(o);
     return std::make_unique<ExecCheck>(std::move(id), o);
   };
+  s.remote = true;
   s.default_id = [](const CheckOptions& o) {
     const auto argv = o.list("command");
     if (argv.empty()) return std::string("exec");

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "xj/checks/host_access.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/checks/utf8.hpp"
 #include "xj/common/duration.hpp"
@@ -172,10 +173,18 @@ class FileAgeCheck : public Check {
       : Check(std::move(id), "file_age"),
         pattern_(o.str("path")),
         rules_{o.threshold("warn_age"), o.threshold("max_age"), o.threshold("min_size"),
-               o.threshold("min_count")} {}
+               o.threshold("min_count")},
+        host_(o.env().host) {}
 
-  Result run(const RunContext&) override {
-    GlobScan scan = scan_glob(pattern_);
+  Result run(const RunContext& ctx) override {
+    GlobScan scan;
+    if (host_) {
+      auto remote = host_->scan_glob(pattern_, ctx);
+      if (!remote) return unknown(remote.error());
+      scan = std::move(remote).value();
+    } else {
+      scan = scan_glob(pattern_);
+    }
     if (scan.files.empty() && scan.unreadable) {
       return unknown("cannot look for " + pattern_ + ": " + scan.errors.front());
     }
@@ -198,6 +207,7 @@ class FileAgeCheck : public Check {
  private:
   std::string pattern_;
   FileAgeRules rules_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 };
 
 }  // namespace
@@ -232,6 +242,7 @@ CheckSpec file_age_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<FileAgeCheck>(std::move(id), o);
   };
+  s.remote = true;
   s.default_id = [](const CheckOptions& o) { return "file_age:" + o.str("path"); };
   return s;
 }

@@ -1,5 +1,7 @@
 #include "xj/checks/io_util.hpp"
 
+#include "xj/checks/host_access.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +22,17 @@ Expected<std::string> read_text_file(const std::filesystem::path& path) {
 int cpu_count() {
   long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
+}
+
+Expected<std::string> read_host_file(HostAccess* host, const std::string& path,
+                                     const RunContext& ctx) {
+  if (host == nullptr) return read_text_file(path);
+  return host->read_file(path, ctx);
+}
+
+Expected<int> host_cpu_count(HostAccess* host, const RunContext& ctx) {
+  if (host == nullptr) return cpu_count();
+  return host->cpu_count(ctx);
 }
 
 }  // namespace xj

@@ -25,14 +25,17 @@ class LoadCheck : public Check {
       : Check(std::move(id), "load"),
         path_(o.str("path")),
         warn_(o.threshold("warn")),
-        crit_(o.threshold("crit")) {}
+        crit_(o.threshold("crit")),
+        host_(o.env().host) {}
 
-  Result run(const RunContext&) override {
-    auto text = read_text_file(path_);
+  Result run(const RunContext& ctx) override {
+    auto text = read_host_file(host_.get(), path_, ctx);
     if (!text) return unknown(text.error());
     auto la = parse_loadavg(*text);
     if (!la) return unknown(la.error());
-    const int cores = cpu_count();
+    auto counted = host_cpu_count(host_.get(), ctx);
+    if (!counted) return unknown(counted.error());
+    const int cores = *counted;
     Result r = make_result();
     auto add = [&](const char* name, double v, bool with_thresholds) {
       Metric m{name, v, "", {}, std::nullopt, std::nullopt};
@@ -60,6 +63,7 @@ class LoadCheck : public Check {
  private:
   std::string path_;
   std::optional<Range> warn_, crit_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 };
 
 }  // namespace
@@ -88,6 +92,7 @@ CheckSpec load_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<LoadCheck>(std::move(id), o);
   };
+  s.remote = true;
   return s;
 }
 

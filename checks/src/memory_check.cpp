@@ -71,10 +71,11 @@ class MemoryCheck : public Check {
         warn_(o.threshold("warn")),
         crit_(o.threshold("crit")),
         swap_warn_(o.threshold("swap_warn")),
-        swap_crit_(o.threshold("swap_crit")) {}
+        swap_crit_(o.threshold("swap_crit")),
+        host_(o.env().host) {}
 
-  Result run(const RunContext&) override {
-    auto text = read_text_file(path_);
+  Result run(const RunContext& ctx) override {
+    auto text = read_host_file(host_.get(), path_, ctx);
     if (!text) return unknown(text.error());
     auto info = parse_meminfo(*text);
     if (!info) return unknown(path_ + ": " + info.error());
@@ -118,6 +119,7 @@ class MemoryCheck : public Check {
  private:
   std::string path_;
   std::optional<Range> warn_, crit_, swap_warn_, swap_crit_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 };
 
 }  // namespace
@@ -152,6 +154,7 @@ CheckSpec memory_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<MemoryCheck>(std::move(id), o);
   };
+  s.remote = true;
   return s;
 }
 

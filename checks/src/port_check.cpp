@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "tcp_connect.hpp"
+#include "xj/checks/host_access.hpp"
 #include "xj/checks/io_util.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/common/duration.hpp"
@@ -36,8 +37,18 @@ class PortCheck : public Check {
         connect_timeout_(o.duration("connect_timeout")),
         read_timeout_(o.duration("read_timeout")),
         expect_(o.str("expect")),
-        expect_regex_text_(o.str("expect_regex")) {
+        expect_regex_text_(o.str("expect_regex")),
+        host_access_(o.env().host) {
     if (port_ < 1 || port_ > 65535) o.fail("port", "must be between 1 and 65535");
+    if (host_access_ && !listening_) {
+      o.fail("listening", "an agentless target checks its listening sockets only: set "
+                          "listening: true (a connect test from the collector is not a test "
+                          "of the target host)");
+    }
+    if (host_access_ && !host_.empty() && !IpAddress::parse(host_)) {
+      o.fail("host", "'" + host_ + "' must be an IP address on an agentless target (the name "
+                     "would be resolved on the collector, not on the target)");
+    }
     if (listening_) {
       for (const char* key : {"send", "expect", "expect_regex", "latency_warn", "latency_crit",
                               "connect_timeout", "read_timeout"}) {
@@ -82,6 +93,7 @@ class PortCheck : public Check {
   std::string send_, expect_, expect_regex_text_;
   std::optional<std::regex> expect_regex_;
   std::optional<Range> latency_warn_, latency_crit_;
+  std::shared_ptr<HostAccess> host_access_;  // null: this machine
 };
 
 Result PortCheck::run_connect(const RunContext& ctx) {
@@ -203,10 +215,12 @@ Result PortCheck::run_listening(const RunContext& ctx) {
   }
   std::vector<TcpSocketEntry> sockets;
   for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    auto text = read_text_file(path);
+    auto text = read_host_file(host_access_.get(), path, ctx);
     if (!text) {
       std::error_code ec;
-      if (std::string_view(path) == "/proc/net/tcp6" && !std::filesystem::exists(path, ec)) {
+      if (std::string_view(path) == "/proc/net/tcp6" &&
+          (host_access_ ? text.error().find("No such file") != std::string::npos
+                        : !std::filesystem::exists(path, ec))) {
         continue;  // IPv6 switched off in this kernel
       }
       return unknown(text.error());
@@ -286,6 +300,7 @@ CheckSpec port_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<PortCheck>(std::move(id), o);
   };
+  s.remote = true;
   s.default_id = default_id;
   return s;
 }

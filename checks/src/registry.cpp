@@ -56,6 +56,15 @@ CheckDefinition load_check(const YAML::Node& node, const std::string& file, cons
     throw ConfigError(file, yaml_line(kind_node), where,
                       "key 'kind': unknown check kind '" + kind + "'; known: " + known);
   }
+  if (env.host && !spec->remote) {
+    std::string remote;
+    for (const auto& s : check_registry()) {
+      if (s.remote) remote += (remote.empty() ? "" : ", ") + s.kind;
+    }
+    throw ConfigError(file, yaml_line(kind_node), where,
+                      "key 'kind': a '" + kind + "' check cannot run on an agentless target; "
+                      "kinds that can: " + remote);
+  }
   CheckOptions opts(*spec, node, file, where + " (" + kind + ")", env);
   CheckDefinition def;
   def.line = yaml_line(node);

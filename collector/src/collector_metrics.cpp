@@ -58,6 +58,11 @@ CollectorMetrics::CollectorMetrics(Store& store)
                              .Help("Alert state changes the store could not commit (their messages are lost)")
                              .Register(*registry_)
                              .Add({});
+  ssh_rounds_ = &prometheus::BuildCounter()
+                     .Name("xunjian_ssh_rounds_total")
+                     .Help("Rounds of agentless SSH targets, by target and outcome (connected, "
+                           "unreachable, host_key, auth, local)")
+                     .Register(*registry_);
 }
 
 CollectorMetrics::~CollectorMetrics() = default;
@@ -67,6 +72,10 @@ void CollectorMetrics::count_alert_send_failure(const std::string& channel, bool
 }
 
 void CollectorMetrics::count_alert_store_error() { alert_store_errors_->Increment(); }
+
+void CollectorMetrics::count_ssh_round(const std::string& target, const std::string& outcome) {
+  ssh_rounds_->Add({{"target", target}, {"outcome", outcome}}).Increment();
+}
 
 void CollectorMetrics::count_results(std::size_t accepted, std::size_t duplicates) {
   accepted_->Increment(static_cast<double>(accepted));

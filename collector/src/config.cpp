@@ -30,7 +30,7 @@ CollectorConfig load_collector_config(const std::string& path) {
     throw ConfigError(path, yaml_line(root_node), "", "the file must be a map with collector and contract");
   }
   ConfigSection root(root_node, path, "");
-  root.allow_only({"collector", "contract", "alerts", "chains"});
+  root.allow_only({"collector", "contract", "alerts", "chains", "ssh"});
 
   ConfigSection c = root.section("collector");
   c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
@@ -88,6 +88,7 @@ CollectorConfig load_collector_config(const std::string& path) {
   cfg.chains.stale_intervals = static_cast<int>(chains.integer("stale_intervals", cfg.chains.stale_intervals, 1, 100));
   cfg.chains.interval = chains.duration("interval", cfg.chains.interval, std::chrono::seconds(1));
   cfg.alerts.incidents.deadlines = alerts::parse_contract_deadlines(contract.section("deadlines"));
+  cfg.ssh = parse_ssh_config(root.section("ssh"), cfg.heartbeat * cfg.missed_heartbeats);
   return cfg;
 }
 

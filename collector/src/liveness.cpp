@@ -64,14 +64,19 @@ std::size_t Liveness::sweep() {
   std::size_t down = 0;
   if (now - started_ms_ <= limit) return 0;
   for (const auto& h : store_.hosts()) {
-    // A host that never made contact has no agent: the collector's own (chain:<name>).
-    if (h.last_contact_ms == 0) continue;
-    std::int64_t silent = now - h.last_contact_ms;
+    // The collector's own results (chain:<name> under chains.host) have no agent to hear from.
+    if (exempt_.count(h.agent.id) != 0) continue;
+    // A host known only from collector-made results (an agentless target never reached) has
+    // no contact at all: its silence counts from when it was first recorded.
+    const bool never = h.last_contact_ms == 0;
+    const std::int64_t since = never ? h.first_seen_ms : h.last_contact_ms;
+    std::int64_t silent = now - since;
     if (silent <= limit) continue;
     auto it = state_.find(h.agent.id);
     if (it != state_.end() && it->second == Status::kCritical) continue;
     record(h.agent, Status::kCritical,
-           "no contact since " + format_local_time(h.last_contact_ms) + " (" +
+           (never ? "never in contact since it was first recorded at " : "no contact since ") +
+               format_local_time(since) + " (" +
                format_duration(std::chrono::milliseconds(silent / 1000 * 1000)) + ", " +
                std::to_string(missed_) + " heartbeats of " + format_duration(heartbeat_) + " missed)",
            static_cast<double>(silent) / 1000.0);

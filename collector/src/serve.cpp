@@ -18,6 +18,7 @@
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/liveness.hpp"
 #include "xj/collector/sqlite_store.hpp"
+#include "xj/collector/ssh_targets.hpp"
 #include "xj/common/config_error.hpp"
 #include "xj/common/logging.hpp"
 
@@ -57,6 +58,7 @@ int run_collector(const std::string& config_path) {
   CollectorMetrics metrics(db);
   Liveness liveness(db, cfg.heartbeat, cfg.missed_heartbeats, [] { return now_epoch_ms(); });
   ChainView chains(db, cfg.chains, [] { return now_epoch_ms(); });
+  liveness.exempt(cfg.chains.host);
   LicenceIntake licence_intake(db);
   auto licence_api = LicenceApi::create(db, cfg.timezone);
   if (!licence_api) {
@@ -76,18 +78,21 @@ int run_collector(const std::string& config_path) {
     liveness.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
     chains.set_on_recorded([&alerting](const IngestBatch& b) { alerting->on_batch(b); });
   }
-  IngestHandler ingest(db, &metrics, IngestLimits{},
-                       [&liveness, &alerting, &chains, &licence_intake](const IngestBatch& b,
-                                                                         const IngestOutcome& o) {
-                         // A batch that was all duplicates (a retry after a lost ack) has been
-                         // evaluated already; after a restart it would replay old states.
-                         if (alerting && o.accepted > 0) alerting->on_batch(b);
-                         if (o.accepted > 0) {
-                           chains.on_batch(b);
-                           licence_intake.on_batch(b);
-                         }
-                         liveness.on_contact(b.agent);
-                       });
+  // Agent batches and agentless (SSH) rounds take the same way after their commit.
+  auto after_ingest = [&liveness, &alerting, &chains, &licence_intake](const IngestBatch& b,
+                                                                       const IngestOutcome& o) {
+    // A batch that was all duplicates (a retry after a lost ack) has been evaluated already;
+    // after a restart it would replay old states.
+    if (alerting && o.accepted > 0) alerting->on_batch(b);
+    if (o.accepted > 0) {
+      chains.on_batch(b);
+      licence_intake.on_batch(b);
+    }
+    // An SSH round whose session failed is no contact: liveness judges the target by it.
+    if (b.contact) liveness.on_contact(b.agent);
+  };
+  IngestHandler ingest(db, &metrics, IngestLimits{}, after_ingest);
+  SshPoller ssh(db, cfg.ssh, after_ingest, &metrics);
   Api api(db, metrics, std::move(ingest), std::move(licence_api).value());
   std::unique_ptr<IncidentApi> incidents;
   if (alerting) {
@@ -109,6 +114,11 @@ int run_collector(const std::string& config_path) {
                cfg.http.listen, *port, cfg.http.tls_cert_file.empty() ? "off" : "on", cfg.store_path);
 
   if (alerting) alerting->start();
+  ssh.start();
+  if (!cfg.ssh.targets.empty()) {
+    spdlog::info("event=ssh_targets_started targets={} workers={}", cfg.ssh.targets.size(),
+                 cfg.ssh.workers);
+  }
 
   // Housekeeping: liveness sweeps every half heartbeat, store maintenance every 5 minutes.
   std::mutex mu;
@@ -142,6 +152,7 @@ int run_collector(const std::string& config_path) {
   }
   cv.notify_all();
   server.stop();
+  ssh.stop();
   housekeeping.join();
   if (alerting) alerting->stop();
   spdlog::info("event=collector_stopped");

@@ -48,6 +48,10 @@ class CollectorProc {
   }
 
   std::string config() const { return (dir_ / "collector.yaml").string(); }
+  // More top-level sections for collector.yaml (e.g. ssh:), before start().
+  void append_config(const std::string& yaml) const {
+    std::ofstream(config(), std::ios::app) << yaml;
+  }
   fs::path store() const { return dir_ / "collector.db"; }
   fs::path log() const { return dir_ / "collector.log"; }
   std::uint16_t port() const { return port_; }

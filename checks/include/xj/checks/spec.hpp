@@ -51,9 +51,15 @@ struct MetricSpec {
 };
 
 // Things a check may need from the agent's config, outside its own keys.
+class HostAccess;
+
 struct CheckEnv {
   std::filesystem::path state_dir;
   std::vector<std::string> exec_allow;  // commands (or glob patterns) exec checks may run
+  std::string exec_allow_key = "agent.exec_allow";  // where exec_allow was configured
+  // The host the check inspects when it is not this machine (an agentless SSH target); null
+  // for the agent's own checks. Only kinds with CheckSpec::remote accept one.
+  std::shared_ptr<HostAccess> host = nullptr;
 };
 
 class CheckOptions;
@@ -68,6 +74,9 @@ struct CheckSpec {
   std::function<std::unique_ptr<Check>(std::string id, const CheckOptions&)> make;
   // Default id when the config gives none, e.g. "disk:/data"; the kind alone when null.
   std::function<std::string(const CheckOptions&)> default_id;
+  // True when the kind can inspect a remote host through CheckEnv::host (agentless targets
+  // over SSH): its reads go through HostAccess, its parsing and evaluation stay the same.
+  bool remote = false;
 };
 
 // Keys every check accepts: kind, id, interval, timeout, labels, enabled.

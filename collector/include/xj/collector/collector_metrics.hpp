@@ -30,6 +30,8 @@ class CollectorMetrics {
   // and alert commits the store refused.
   void count_alert_send_failure(const std::string& channel, bool gave_up);
   void count_alert_store_error();
+  // Agentless SSH targets: every round, by how its session went.
+  void count_ssh_round(const std::string& target, const std::string& outcome);
 
   // Prometheus text exposition format 0.0.4.
   std::string render();
@@ -44,6 +46,7 @@ class CollectorMetrics {
   prometheus::Histogram* commit_;
   prometheus::Family<prometheus::Counter>* alert_send_failures_;
   prometheus::Counter* alert_store_errors_;
+  prometheus::Family<prometheus::Counter>* ssh_rounds_;
 };
 
 // A Prometheus label name from any string: [a-zA-Z_][a-zA-Z0-9_]*, others become '_'.

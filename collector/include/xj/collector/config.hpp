@@ -10,6 +10,7 @@
 #include "xj/alerts/alerts_config.hpp"
 #include "xj/collector/chain_view.hpp"
 #include "xj/collector/http_server.hpp"
+#include "xj/collector/ssh_targets.hpp"
 
 namespace xj {
 
@@ -25,6 +26,7 @@ struct CollectorConfig {
   std::string customer;                         // contract.customer
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)
   ChainViewConfig chains;                       // chains: (the defaults when absent)
+  SshConfig ssh;                                // ssh: agentless targets (none when absent)
 };
 
 // Throws ConfigError.

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "xj/collector/store.hpp"
@@ -28,6 +29,13 @@ class Liveness {
 
   static constexpr const char* kCheckId = "host:alive";
 
+  // A host whose results the collector makes itself and that has no agent (the chain view's
+  // chains.host): never declared down. Call before the sweeps start.
+  void exempt(const std::string& host) {
+    std::lock_guard lock(mu_);
+    exempt_.insert(host);
+  }
+
   // Called after each host:alive result is committed (the alert pipeline evaluates it).
   void set_on_recorded(std::function<void(const IngestBatch&)> f) { on_recorded_ = std::move(f); }
 
@@ -42,6 +50,7 @@ class Liveness {
   std::int64_t started_ms_;  // no host is declared down before the collector has listened this long
   std::mutex mu_;
   std::map<std::string, Status> state_;  // last host:alive status per host
+  std::set<std::string> exempt_;
   std::function<void(const IngestBatch&)> on_recorded_;
 };
 

@@ -1,0 +1,53 @@
+// Where a host check reads the machine it inspects when that machine is not the one it runs
+// on. The agent's checks read their own host directly (CheckEnv::host is null); the
+// collector's agentless targets hand the same checks an SshHost (xj/checks/ssh_host.hpp) that
+// runs standard commands (`cat`, `stat`, `getconf`) over one SSH session. What comes back goes
+// through the same pure parsers and the same evaluation: one parser, two transports.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "xj/checks/check.hpp"
+#include "xj/checks/disk_check.hpp"
+#include "xj/checks/file_age_check.hpp"
+#include "xj/common/expected.hpp"
+
+namespace xj {
+
+// What a command run on the host did.
+struct HostCommandOutcome {
+  std::string out, err;
+  bool exited = false;  // false: killed by a signal or timed out
+  int exit_code = -1;
+  int signal = 0;  // the signal that ended it (when !exited and !timed_out), 0 if not known
+  bool timed_out = false;
+  bool out_truncated = false;
+};
+
+class HostAccess {
+ public:
+  virtual ~HostAccess() = default;
+
+  // "ssh web-01 (10.0.0.5:22)": which host the data came from, for messages.
+  virtual std::string describe() const = 0;
+
+  // A whole file (a /proc file, a mount table). The error names the host and the path.
+  virtual Expected<std::string> read_file(const std::string& path, const RunContext& ctx) = 0;
+  // Online CPUs of the host.
+  virtual Expected<int> cpu_count(const RunContext& ctx) = 0;
+  // statvfs of each path, in order: the stats or why that path could not be measured. The
+  // whole call fails (timeout, lost session) only when no answer at all came back.
+  virtual Expected<std::vector<Expected<FsStats>>> statvfs(const std::vector<std::string>& paths,
+                                                           const RunContext& ctx) = 0;
+  // Regular files matching a glob pattern, as scan_glob() finds them locally.
+  virtual Expected<GlobScan> scan_glob(const std::string& pattern, const RunContext& ctx) = 0;
+  // Runs argv (no shell interpretation of the arguments) with env added, in cwd when given.
+  virtual Expected<HostCommandOutcome> run_command(const std::vector<std::string>& argv,
+                                                   const std::map<std::string, std::string>& env,
+                                                   const std::string& cwd,
+                                                   const RunContext& ctx) = 0;
+};
+
+}  // namespace xj

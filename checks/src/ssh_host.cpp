@@ -1,0 +1,233 @@
+#include "xj/checks/ssh_host.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <sstream>
+
+#include "ssh_session.hpp"
+#include "tcp_connect.hpp"
+#include "xj/common/duration.hpp"
+
+namespace xj {
+
+namespace {
+
+std::string first_line(const std::string& text) {
+  auto start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return "";
+  auto end = text.find_first_of("\r\n", start);
+  return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// A glob pattern for the remote shell: glob characters stay active, everything else is
+// quoted by a backslash, so nothing in a path can start a command. Braces stay too ({a,b}
+// works where the login shell is bash). Control characters are refused.
+Expected<std::string> shell_glob(const std::string& pattern) {
+  std::string out;
+  for (unsigned char c : pattern) {
+    if (c < 0x20 || c == 0x7f) return make_error("the pattern contains a control character");
+    if (std::isalnum(c) || c >= 0x80 || std::string_view("*?[]!^-/._,{}").find(static_cast<char>(c)) !=
+                                            std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '\\';
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// The directory part of a pattern before its first glob character ("/backup" of
+// "/backup/db-*.dump"), to tell "no match" from "cannot read the directory".
+std::string literal_dir(const std::string& pattern) {
+  auto glob = pattern.find_first_of("*?[{");
+  std::string head = pattern.substr(0, glob);
+  auto slash = head.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : head.substr(0, slash);
+}
+
+}  // namespace
+
+std::string shell_quote(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::vector<Expected<FsStats>> parse_statvfs_lines(const std::string& text, std::size_t expected) {
+  std::vector<Expected<FsStats>> out;
+  std::istringstream in(text);
+  std::string line;
+  while (out.size() < expected && std::getline(in, line)) {
+    if (line.rfind("ok ", 0) == 0) {
+      std::istringstream f(line.substr(3));
+      FsStats st;
+      if (f >> st.block_size >> st.blocks >> st.bfree >> st.bavail >> st.files >> st.ffree) {
+        out.emplace_back(st);
+      } else {
+        out.emplace_back(make_error("unexpected stat -f output '" + line.substr(3) + "'"));
+      }
+    } else if (line.rfind("err ", 0) == 0) {
+      std::string msg = line.substr(4);
+      // "stat: cannot read file system information for '/x': Permission denied"
+      out.emplace_back(make_error("statvfs failed: " + msg.substr(msg.rfind(": ") == std::string::npos ? 0 : msg.rfind(": ") + 2)));
+    } else {
+      out.emplace_back(make_error("unexpected output line '" + line + "'"));
+    }
+  }
+  while (out.size() < expected) out.emplace_back(make_error("no answer from stat -f"));
+  return out;
+}
+
+GlobScan parse_glob_lines(const std::string& text) {
+  GlobScan scan;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() < 2 || line[1] != '\t') continue;
+    const std::string rest = line.substr(2);
+    if (line[0] == 'f') {
+      auto tab = rest.find('\t');
+      if (tab == std::string::npos) continue;
+      std::istringstream nums(rest.substr(0, tab));
+      std::int64_t mtime = 0;
+      std::uint64_t size = 0;
+      if (!(nums >> mtime >> size)) continue;
+      scan.files.push_back({rest.substr(tab + 1),
+                            std::chrono::system_clock::time_point(std::chrono::seconds(mtime)), size});
+    } else if (line[0] == 'e' || line[0] == 'u') {
+      scan.errors.push_back(rest);
+      if (line[0] == 'u') scan.unreadable = true;
+    }
+  }
+  return scan;
+}
+
+SshHost::SshHost(SshOptions options) : options_(std::move(options)) {}
+SshHost::~SshHost() = default;
+
+Expected<SshSessionInfo, SshError> SshHost::open_session() {
+  close_session();
+  SshSessionInfo info;
+  auto s = SshSession::open(options_, info);
+  if (!s) return s.failure();
+  session_ = std::move(s).value();
+  return info;
+}
+
+void SshHost::close_session() { session_.reset(); }
+
+std::string SshHost::describe() const {
+  return "ssh " + options_.name + " (" + host_port(options_.host, options_.port) + ")";
+}
+
+Expected<HostCommandOutcome> SshHost::exec(const std::string& command_line, const RunContext& ctx,
+                                           std::size_t max_output) {
+  using Clock = std::chrono::steady_clock;
+  if (!session_) return make_error(describe() + ": no SSH session is open");
+  if (session_->broken()) {
+    // A channel that would not close (or a lost connection) spoils the session for the rest
+    // of the round: one new session, verified like the first.
+    SshSessionInfo info;
+    auto again = SshSession::open(options_, info);
+    if (!again) return make_error(again.error());
+    session_ = std::move(again).value();
+  }
+  const auto started = Clock::now();
+  const auto deadline = std::min(ctx.deadline, started + options_.command_timeout);
+  // The target kills the command itself at the deadline (coreutils timeout, the whole process
+  // group), so nothing is left running there and the channel closes; where timeout is missing
+  // the command runs bare and is abandoned at the deadline.
+  const auto limit = std::max<Clock::duration>(deadline - started - std::chrono::milliseconds(300),
+                                               std::chrono::milliseconds(100));
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.1f",
+                std::chrono::duration<double>(limit).count());
+  const std::string wrapped = "if command -v timeout >/dev/null 2>&1; then exec timeout -k 0.5 " +
+                              std::string(secs) + " sh -c " + shell_quote(command_line) +
+                              "; else exec sh -c " + shell_quote(command_line) + "; fi";
+  auto out = session_->exec(wrapped, deadline + std::chrono::milliseconds(1000), max_output);
+  if (!out) return make_error(describe() + ": " + out.error());
+  if (out->exited && (out->exit_code == 124 || out->exit_code == 137) &&
+      Clock::now() - started >= limit) {
+    out.value().timed_out = true;
+  }
+  return out;
+}
+
+Expected<std::string> SshHost::read_file(const std::string& path, const RunContext& ctx) {
+  auto r = exec("LC_ALL=C cat -- " + shell_quote(path), ctx);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) return make_error(describe() + ": cat " + path + " timed out");
+  if (!r->exited || r->exit_code != 0) {
+    std::string why = first_line(r->err);
+    return make_error(describe() + ": cannot read " + path + ": " +
+                      (why.empty() ? "cat exited with code " + std::to_string(r->exit_code) : why));
+  }
+  if (r->out_truncated) return make_error(describe() + ": " + path + " is larger than 16 MiB");
+  return std::move(r->out);
+}
+
+Expected<int> SshHost::cpu_count(const RunContext& ctx) {
+  auto r = exec("getconf _NPROCESSORS_ONLN", ctx);
+  if (!r) return make_error(r.error());
+  int n = 0;
+  std::istringstream in(r->out);
+  if (r->timed_out || !r->exited || r->exit_code != 0 || !(in >> n) || n < 1) {
+    return make_error(describe() + ": getconf _NPROCESSORS_ONLN gave no CPU count" +
+                      (r->err.empty() ? "" : ": " + first_line(r->err)));
+  }
+  return n;
+}
+
+Expected<std::vector<Expected<FsStats>>> SshHost::statvfs(const std::vector<std::string>& paths,
+                                                          const RunContext& ctx) {
+  std::string cmd = "for p in";
+  for (const auto& p : paths) cmd += " " + shell_quote(p);
+  cmd +=
+      "; do if r=$(LC_ALL=C stat -f -c '%S %b %f %a %c %d' -- \"$p\" 2>&1); then printf 'ok "
+      "%s\\n' \"$r\"; else printf 'err %s\\n' \"$r\"; fi; done";
+  auto r = exec(cmd, ctx);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) {
+    return make_error(describe() + ": stat -f of " + std::to_string(paths.size()) +
+                      " mounts timed out (a hung network mount on the target?)");
+  }
+  return parse_statvfs_lines(r->out, paths.size());
+}
+
+Expected<GlobScan> SshHost::scan_glob(const std::string& pattern, const RunContext& ctx) {
+  auto glob = shell_glob(pattern);
+  if (!glob) return make_error(describe() + ": " + glob.error());
+  const std::string dir = shell_quote(literal_dir(pattern));
+  const std::string cmd =
+      "for f in " + *glob +
+      "; do [ -f \"$f\" ] || continue; if s=$(LC_ALL=C stat -L -c '%Y %s' -- \"$f\" 2>&1); then "
+      "printf 'f\\t%s\\t%s\\n' \"$s\" \"$f\"; else printf 'e\\t%s\\n' \"$s\"; fi; done; d=" + dir +
+      "; if [ -d \"$d\" ] && ! [ -r \"$d\" ]; then printf 'u\\t%s: Permission denied\\n' \"$d\"; "
+      "fi; true";
+  auto r = exec(cmd, ctx);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) return make_error(describe() + ": looking for " + pattern + " timed out");
+  return parse_glob_lines(r->out);
+}
+
+Expected<HostCommandOutcome> SshHost::run_command(const std::vector<std::string>& argv,
+                                                  const std::map<std::string, std::string>& env,
+                                                  const std::string& cwd, const RunContext& ctx) {
+  std::string cmd;
+  if (!cwd.empty()) cmd = "cd " + shell_quote(cwd) + " && ";
+  cmd += "exec env";
+  for (const auto& [k, v] : env) cmd += " " + shell_quote(k + "=" + v);
+  for (const auto& a : argv) cmd += " " + shell_quote(a);
+  return exec(cmd, ctx, 64 * 1024);
+}
+
+}  // namespace xj

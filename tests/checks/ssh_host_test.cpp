@@ -1,0 +1,411 @@
+// Agentless inspection over SSH against a real sshd (tests/support/sshd.hpp) on 127.0.0.1:
+// the host checks read this machine through SshHost and must measure what they measure when
+// the agent reads it directly (same parsers), and every failure of the session must come back
+// as a clear reason within its timeout.
+#include "xj/checks/ssh_host.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <set>
+
+#include "../support/sshd.hpp"
+#include "xj/checks/port_check.hpp"
+#include "xj/checks/registry.hpp"
+#include "xj/common/config_error.hpp"
+
+using namespace xj;
+using namespace std::chrono_literals;
+namespace it = xj::itest;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+SshOptions options_for(const it::SshdServer& s) {
+  SshOptions o;
+  o.name = "box";
+  o.host = "127.0.0.1";
+  o.port = s.port();
+  o.user = s.user();
+  o.key_file = s.user_key().string();
+  o.known_hosts = s.known_hosts().string();
+  o.connect_timeout = 10s;  // sanitizer builds on a busy CI machine are slow to fork sshd
+  o.command_timeout = 10s;
+  return o;
+}
+
+std::unique_ptr<Check> load(const std::string& yaml, std::shared_ptr<HostAccess> host = nullptr) {
+  CheckEnv env;
+  env.host = std::move(host);
+  env.exec_allow = {"/bin/*", "/usr/bin/*"};
+  return load_check(YAML::Load(yaml), "collector.yaml", "checks[0]", env).check;
+}
+
+Result run(Check& c, std::chrono::milliseconds timeout = 20s) {
+  return run_guarded(c, RunContext(timeout));
+}
+
+const Metric& metric(const Result& r, const std::string& name) {
+  for (const auto& m : r.metrics) {
+    if (m.name == name) return m;
+  }
+  FAIL("no metric " << name << " in " << to_json(r).dump());
+  throw std::logic_error("unreachable");
+}
+
+// The same check built twice: reading this machine directly (as the agent) and over SSH.
+struct Pair {
+  std::unique_ptr<Check> local, remote;
+};
+Pair both(const std::string& yaml, const std::shared_ptr<SshHost>& host) {
+  return {load(yaml), load(yaml, host)};
+}
+
+std::shared_ptr<SshHost> connected(const it::SshdServer& s) {
+  auto host = std::make_shared<SshHost>(options_for(s));
+  auto info = host->open_session();
+  INFO((info ? "" : info.error()) << "\nsshd log:\n" << it::slurp(s.log()));
+  REQUIRE(info);
+  return host;
+}
+
+std::set<std::uint16_t> listening_ports(const std::string& tcp, const std::string& tcp6) {
+  std::set<std::uint16_t> out;
+  for (const auto* text : {&tcp, &tcp6}) {
+    auto parsed = parse_proc_net_tcp(*text);
+    REQUIRE(parsed);
+    for (const auto& e : *parsed) {
+      if (e.state == kTcpListen) out.insert(e.port);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the output of the commands run over SSH is parsed into statvfs fields and files",
+          "[ssh]") {
+  auto st = parse_statvfs_lines(
+      "ok 4096 1000 400 300 640 600\n"
+      "err stat: cannot read file system information for '/gone': No such file or directory\n"
+      "ok 4096 garbage\n",
+      4);
+  REQUIRE(st.size() == 4);
+  REQUIRE(st[0]);
+  CHECK(st[0]->block_size == 4096);
+  CHECK(st[0]->blocks == 1000);
+  CHECK(st[0]->bfree == 400);
+  CHECK(st[0]->bavail == 300);
+  CHECK(st[0]->files == 640);
+  CHECK(st[0]->ffree == 600);
+  CHECK(compute_disk_usage(*st[0]).used_pct == Approx(100.0 * 600 / 900));
+  REQUIRE_FALSE(st[1]);
+  CHECK(st[1].error() == "statvfs failed: No such file or directory");
+  REQUIRE_FALSE(st[2]);
+  CHECK_THAT(st[2].error(), Catch::Contains("unexpected stat -f output"));
+  REQUIRE_FALSE(st[3]);
+  CHECK(st[3].error() == "no answer from stat -f");
+
+  GlobScan g = parse_glob_lines(
+      "f\t1764000000 1234\t/backup/db 1.dump\n"
+      "e\tstat: cannot statx '/backup/x': Permission denied\n"
+      "u\t/secret: Permission denied\n");
+  REQUIRE(g.files.size() == 1);
+  CHECK(g.files[0].path == "/backup/db 1.dump");
+  CHECK(g.files[0].size == 1234);
+  CHECK(std::chrono::system_clock::to_time_t(g.files[0].mtime) == 1764000000);
+  CHECK(g.errors.size() == 2);
+  CHECK(g.unreadable);
+
+  CHECK(shell_quote("it's") == "'it'\\''s'");
+  CHECK(shell_quote("/a b") == "'/a b'");
+}
+
+TEST_CASE("host checks read over SSH measure what the agent's own checks measure on the same machine",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-same"));
+  auto host = connected(sshd);
+
+  SECTION("memory") {
+    auto p = both("kind: memory\n", host);
+    Result l = run(*p.local), r = run(*p.remote);
+    INFO(to_json(r).dump());
+    REQUIRE(r.status != Status::kUnknown);
+    CHECK(metric(r, "total_bytes").value == metric(l, "total_bytes").value);
+    CHECK(std::abs(metric(r, "available_pct").value - metric(l, "available_pct").value) < 5.0);
+  }
+  SECTION("load") {
+    auto p = both("kind: load\n", host);
+    Result l = run(*p.local), r = run(*p.remote);
+    INFO(to_json(r).dump());
+    REQUIRE(r.status != Status::kUnknown);
+    CHECK(metric(r, "cores").value == metric(l, "cores").value);
+    const double l5 = metric(l, "load5").value;
+    CHECK(std::abs(metric(r, "load5").value - l5) <= std::max(1.0, 0.25 * l5));
+  }
+  SECTION("disk") {
+    auto p = both("kind: disk\nmounts: [/]\nwarn: none\ncrit: none\ninode_warn: none\ninode_crit: none\n", host);
+    Result l = run(*p.local), r = run(*p.remote);
+    INFO(to_json(r).dump());
+    REQUIRE(r.status == Status::kOk);
+    CHECK(metric(r, "total_bytes").value == metric(l, "total_bytes").value);
+    CHECK(std::abs(metric(r, "used_pct").value - metric(l, "used_pct").value) < 1.0);
+    CHECK(r.details["filesystems"] == l.details["filesystems"]);
+  }
+  SECTION("all real filesystems") {
+    auto p = both("kind: disk\nwarn: none\ncrit: none\ninode_warn: none\ninode_crit: none\n", host);
+    Result l = run(*p.local), r = run(*p.remote);
+    INFO(to_json(l).dump() << "\n" << to_json(r).dump());
+    CHECK(r.details["filesystems"] == l.details["filesystems"]);
+    CHECK(r.status == l.status);
+  }
+  SECTION("cpu") {
+    auto p = both("kind: cpu\n", host);
+    Result r = run(*p.remote);
+    INFO(to_json(r).dump());
+    REQUIRE(r.status != Status::kUnknown);
+    const double busy = metric(r, "usage_pct").value;
+    CHECK(busy >= 0.0);
+    CHECK(busy <= 100.0);
+    CHECK(metric(r, "idle_pct").value + metric(r, "iowait_pct").value + busy == Approx(100.0));
+    // The second run measures over the time since the first, as the agent's does.
+    Result again = run(*p.remote);
+    CHECK(again.status != Status::kUnknown);
+  }
+  SECTION("listening port") {
+    const std::string yaml = "kind: port\nport: " + std::to_string(sshd.port()) + "\nlistening: true\n";
+    auto p = both(yaml, host);
+    Result l = run(*p.local), r = run(*p.remote);
+    INFO(to_json(r).dump());
+    CHECK(r.status == Status::kOk);
+    CHECK(r.summary == l.summary);
+    CHECK(r.details["listeners"] == l.details["listeners"]);
+  }
+  SECTION("file age") {
+    const std::string dir = it::scratch_dir("ssh-files").string();
+    it::write_file(dir + "/a.dump", "12345");
+    it::write_file(dir + "/b b.dump", "1234567");
+    const std::string yaml = "kind: file_age\npath: '" + dir + "/*.dump'\nmax_age: 1h\n";
+    auto p = both(yaml, host);
+    Result l = run(*p.local), r = run(*p.remote);
+    INFO(to_json(r).dump());
+    CHECK(r.status == Status::kOk);
+    CHECK(metric(r, "count").value == 2);
+    CHECK(metric(r, "count").value == metric(l, "count").value);
+    CHECK(r.details["newest"]["path"] == l.details["newest"]["path"]);
+    CHECK(metric(r, "size_bytes").value == metric(l, "size_bytes").value);
+    CHECK(std::abs(metric(r, "age_s").value - metric(l, "age_s").value) <= 5);
+
+    auto none = load("kind: file_age\npath: '" + dir + "/*.missing'\n", host);
+    Result missing = run(*none);
+    CHECK(missing.status == Status::kCritical);
+    CHECK(missing.summary == "no file matches " + dir + "/*.missing");
+  }
+}
+
+TEST_CASE("listening sockets read over SSH are those the agent reads from /proc/net/tcp and tcp6",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-ports"));
+  auto host = connected(sshd);
+  RunContext ctx(20s);
+  // Other tests open and close listeners meanwhile: the remote view must lie between two
+  // local views taken before and after it.
+  auto before = listening_ports(it::slurp("/proc/net/tcp"), it::slurp("/proc/net/tcp6"));
+  auto tcp = host->read_file("/proc/net/tcp", ctx);
+  auto tcp6 = host->read_file("/proc/net/tcp6", ctx);
+  auto after = listening_ports(it::slurp("/proc/net/tcp"), it::slurp("/proc/net/tcp6"));
+  REQUIRE(tcp);
+  REQUIRE(tcp6);
+  auto remote = listening_ports(*tcp, *tcp6);
+  CHECK(remote.count(sshd.port()) == 1);
+  for (auto port : before) {
+    if (after.count(port)) CHECK(remote.count(port) == 1);
+  }
+  for (auto port : remote) {
+    INFO("port " << port);
+    CHECK((before.count(port) + after.count(port)) > 0);
+  }
+}
+
+TEST_CASE("a host key that differs from known_hosts fails the session, naming the presented fingerprint",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-changed"));
+  auto other = sshd.make_other_host_key();
+  it::write_file(sshd.known_hosts(), sshd.known_hosts_line(other));
+  SshHost host(options_for(sshd));
+  auto info = host.open_session();
+  REQUIRE_FALSE(info);
+  CHECK(info.failure().failure == SshFailure::kHostKey);
+  CHECK_THAT(info.error(), Catch::Contains("host key CHANGED"));
+  CHECK_THAT(info.error(), Catch::Contains("ssh-ed25519 " + sshd.fingerprint()));
+  CHECK_THAT(info.error(), Catch::Contains("[127.0.0.1]:" + std::to_string(sshd.port())));
+  // Turning strict checking off never accepts a changed key.
+  SshOptions lax = options_for(sshd);
+  lax.strict_host_key = false;
+  SshHost lax_host(lax);
+  auto lax_info = lax_host.open_session();
+  REQUIRE_FALSE(lax_info);
+  CHECK(lax_info.failure().failure == SshFailure::kHostKey);
+}
+
+TEST_CASE("an unknown host key is refused by default and accepted, flagged, only with strict_host_key off",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-unknown"));
+  it::write_file(sshd.known_hosts(), "");
+  SshHost host(options_for(sshd));
+  auto info = host.open_session();
+  REQUIRE_FALSE(info);
+  CHECK(info.failure().failure == SshFailure::kHostKey);
+  CHECK_THAT(info.error(), Catch::Contains("host key unknown"));
+  CHECK_THAT(info.error(), Catch::Contains(sshd.fingerprint()));
+
+  SshOptions lax = options_for(sshd);
+  lax.strict_host_key = false;
+  SshHost lax_host(lax);
+  auto lax_info = lax_host.open_session();
+  INFO((lax_info ? "" : lax_info.error()));
+  REQUIRE(lax_info);
+  CHECK_FALSE(lax_info->host_key_known);
+  CHECK(lax_info->host_key_fingerprint == sshd.fingerprint());
+}
+
+TEST_CASE("a key the server does not accept is an authentication failure naming the user",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-auth"));
+  SshOptions o = options_for(sshd);
+  o.key_file = sshd.stranger_key().string();
+  SshHost host(o);
+  auto info = host.open_session();
+  REQUIRE_FALSE(info);
+  CHECK(info.failure().failure == SshFailure::kAuth);
+  CHECK_THAT(info.error(), Catch::Contains("authentication as '" + sshd.user() + "' by publickey refused"));
+
+  o.key_file = (it::scratch_dir("ssh-nokey") / "absent").string();
+  SshHost nokey(o);
+  auto missing = nokey.open_session();
+  REQUIRE_FALSE(missing);
+  CHECK(missing.failure().failure == SshFailure::kLocal);
+  CHECK_THAT(missing.error(), Catch::Contains("cannot use key_file"));
+}
+
+TEST_CASE("an unreachable port and a server that never speaks SSH fail within connect_timeout",
+          "[ssh][real]") {
+  SshOptions o;
+  o.name = "nobody";
+  o.host = "127.0.0.1";
+  o.port = it::free_port();
+  o.user = "root";
+  o.key_file = "/nonexistent";
+  o.known_hosts = "/nonexistent";
+  o.connect_timeout = 1s;
+  {
+    SshHost host(o);
+    auto info = host.open_session();
+    REQUIRE_FALSE(info);
+    CHECK(info.failure().failure == SshFailure::kUnreachable);
+    CHECK_THAT(info.error(), Catch::Contains("cannot connect") && Catch::Contains("connection refused"));
+  }
+  // A socket that accepts connections and never says a word.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  o.port = ntohs(a.sin_port);
+  SshHost silent(o);
+  const auto started = Clock::now();
+  auto info = silent.open_session();
+  const auto took = Clock::now() - started;
+  ::close(fd);
+  REQUIRE_FALSE(info);
+  CHECK(info.failure().failure == SshFailure::kUnreachable);
+  CHECK_THAT(info.error(), Catch::Contains("SSH handshake timed out after 1s (connect_timeout)"));
+  CHECK(took < 3s);
+}
+
+TEST_CASE("a hanging command is abandoned at its timeout and the session runs the next command",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-hang"));
+  SshOptions o = options_for(sshd);
+  o.command_timeout = 1500ms;
+  auto host = std::make_shared<SshHost>(o);
+  REQUIRE(host->open_session());
+  auto hang = load("kind: exec\ncommand: [/bin/sleep, '30']\ntimeout: 2s\n", host);
+  const auto started = Clock::now();
+  Result r = run(*hang, 2s);
+  const auto took = Clock::now() - started;
+  INFO(to_json(r).dump());
+  CHECK(r.status == Status::kUnknown);
+  CHECK_THAT(r.summary, Catch::StartsWith("timed out after 2s: /bin/sleep 30 was abandoned"));
+  CHECK(took < 5s);
+  auto load_avg = load("kind: load\n", host);
+  Result next = run(*load_avg);
+  INFO(to_json(next).dump());
+  CHECK(next.status != Status::kUnknown);
+}
+
+TEST_CASE("custom commands over SSH keep Nagios semantics: the exit code is the status, perfdata are metrics",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-nagios"));
+  auto host = connected(sshd);
+  auto crit = load(
+      "kind: exec\ncommand: [/bin/sh, -c, 'echo \"DISK CRITICAL - it''s full | used=95%;80;90;0;100\"; exit 2']\n",
+      host);
+  Result r = run(*crit);
+  INFO(to_json(r).dump());
+  CHECK(r.status == Status::kCritical);
+  CHECK(r.summary == "DISK CRITICAL - it's full");
+  CHECK(metric(r, "used").value == 95);
+  CHECK(metric(r, "used").unit == "%");
+  CHECK(r.details["exit_code"] == 2);
+
+  auto odd = load("kind: exec\ncommand: [/bin/sh, -c, 'echo strange; exit 7']\n", host);
+  Result o = run(*odd);
+  CHECK(o.status == Status::kUnknown);
+  CHECK_THAT(o.summary, Catch::Contains("exited with code 7 (not a Nagios status 0-3)"));
+
+  auto env = load("kind: exec\ncommand: [/bin/sh, -c, 'echo \"OK - $GREETING in $(pwd)\"']\n"
+                  "env: {GREETING: \"ni hao\"}\ncwd: /tmp\n",
+                  host);
+  Result e = run(*env);
+  CHECK(e.status == Status::kOk);
+  CHECK(e.summary == "OK - ni hao in /tmp");
+}
+
+TEST_CASE("kinds that cannot inspect a remote host are refused for an agentless target with the kinds that can",
+          "[ssh]") {
+  auto host = std::make_shared<SshHost>(SshOptions{});
+  try {
+    load("kind: http\nurl: http://127.0.0.1/\n", host);
+    FAIL("http was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("a 'http' check cannot run on an agentless target; kinds "
+                                         "that can: disk, cpu, memory, load, port, file_age, exec"));
+  }
+  try {
+    load("kind: port\nport: 22\n", host);
+    FAIL("a connect check was accepted");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("key 'listening'"));
+  }
+}
+
+TEST_CASE("a hashed known_hosts entry for the host and port is recognised", "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-hashed"));
+  const std::string kh = sshd.known_hosts().string();
+  const std::string cmd = "ssh-keygen -H -f '" + kh + "' >/dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(it::slurp(kh).rfind("|1|", 0) == 0);
+  SshHost host(options_for(sshd));
+  auto info = host.open_session();
+  INFO((info ? "" : info.error()));
+  REQUIRE(info);
+  CHECK(info->host_key_known);
+  CHECK(info->host_key_fingerprint == sshd.fingerprint());
+}
