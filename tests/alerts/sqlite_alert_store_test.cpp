@@ -61,7 +61,8 @@ OutboxMessage msg(const std::string& key, const std::string& channel) {
 }  // namespace
 
 TEST_CASE("the store migrates to the schema with the alert tables") {
-  CHECK(sqlite_store_schema_version() == 2);
+  // The alert tables came with migration 2; later migrations append (never a fixed count).
+  CHECK(sqlite_store_schema_version() >= 2);
 }
 
 TEST_CASE("the alert store refuses a file the collector store has not migrated") {
