@@ -4,6 +4,7 @@
 
 #include "store_test_util.hpp"
 #include "xj/collector/chain_view.hpp"
+#include "xj/collector/liveness.hpp"
 
 using namespace xj;
 using namespace xj::test;
@@ -276,4 +277,26 @@ TEST_CASE("the chain view stores chain:<name> under the collector's host, once p
   CHECK(view.sweep() == 0);
   clock.now += 10 * kSec;
   CHECK(view.sweep() == 1);
+}
+
+TEST_CASE("liveness never declares the collector's own host down, only silent agents", "[chain-view]") {
+  TestClock clock;
+  auto dir = store_dir("chain_liveness");
+  auto store = open_store(dir / "c.db", options_with(clock));
+  ChainView view(*store, ChainViewConfig{}, [&clock] { return clock.now.load(); });
+  Liveness liveness(*store, std::chrono::seconds(1), 3, [&clock] { return clock.now.load(); });
+  IngestBatch b = agent_batch("web-01", {}, {eth_result("http://n1:8545", 5, kT0, {{"chain", "ev"}})});
+  b.received_ms = kT0;
+  ingest_ok(*store, b);
+  view.on_batch(b);  // writes chain:ev under "collector", which never made contact
+  REQUIRE(store->host("collector"));
+  clock.now += 10'000;
+  CHECK(liveness.sweep() == 1);
+  CheckFilter f;
+  f.host = "collector";
+  for (const auto& c : store->checks(f)) CHECK(c.check != "host:alive");
+  f.host = "web-01";
+  bool web_down = false;
+  for (const auto& c : store->checks(f)) web_down = web_down || (c.check == "host:alive" && c.status == Status::kCritical);
+  CHECK(web_down);
 }
