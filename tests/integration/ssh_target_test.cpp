@@ -68,6 +68,12 @@ TEST_CASE("a collector with an ssh target serves the target's results through th
   }
   CHECK_THAT(reason, Catch::Contains("cannot connect") && Catch::Contains("connection refused"));
 
+  // Every round is counted on /metrics by target and outcome.
+  auto metrics = collector.get("/metrics");
+  CHECK(metrics.status == 200);
+  CHECK_THAT(metrics.body, Catch::Contains("xunjian_ssh_rounds_total{outcome=\"connected\",target=\"appliance-01\"}"));
+  CHECK_THAT(metrics.body, Catch::Contains("xunjian_ssh_rounds_total{outcome=\"unreachable\",target=\"gone-01\"}"));
+
   // The target is a host like any agent's: listed, with its hostname, alive once reached.
   auto host = collector.get_json("/api/v1/hosts/appliance-01");
   INFO(host.dump());
