@@ -14,6 +14,7 @@
 #include <map>
 #include <regex>
 
+#include "xj/checks/host_access.hpp"
 #include "xj/checks/io_util.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/checks/utf8.hpp"
@@ -73,6 +74,142 @@ struct Match {
   std::string cmdline;
 };
 
+// Where one run reads processes from: this machine's /proc (the agent), or a snapshot of a
+// remote host's taken through HostAccess. The matching and the arithmetic are the same.
+class ProcSource {
+ public:
+  virtual ~ProcSource() = default;
+  virtual Expected<std::string> proc_stat() = 0;
+  virtual Expected<std::vector<int>> pids() = 0;
+  virtual Expected<std::string> read(int pid, const char* file) = 0;  // "stat", "status", "cmdline"
+  virtual std::optional<std::string> exe(int pid) = 0;  // nullopt: not readable
+  virtual bool is_self(int pid) = 0;
+  // Open descriptors; nullopt with denied = true when not ours to see.
+  virtual std::optional<std::size_t> open_fds(int pid, bool& denied) = 0;
+  virtual Expected<std::uint32_t> uid_of(const std::string& user) = 0;
+  virtual std::string user_name(std::uint32_t uid) = 0;
+  virtual double clock_ticks() = 0;
+  // The pidfile's text, nullopt when it does not exist.
+  virtual Expected<std::optional<std::string>> pidfile(const std::string& path) = 0;
+};
+
+class LocalProc : public ProcSource {
+ public:
+  Expected<std::string> proc_stat() override { return read_text_file("/proc/stat"); }
+  Expected<std::vector<int>> pids() override {
+    std::vector<int> pids;
+    DIR* dir = ::opendir("/proc");
+    if (dir == nullptr) return make_error(std::string("cannot list /proc: ") + std::strerror(errno));
+    while (dirent* e = ::readdir(dir)) {
+      int pid = std::atoi(e->d_name);
+      if (pid > 0) pids.push_back(pid);
+    }
+    ::closedir(dir);
+    return pids;
+  }
+  Expected<std::string> read(int pid, const char* file) override {
+    return read_text_file(proc_path(pid, file));
+  }
+  std::optional<std::string> exe(int pid) override {
+    char buf[4096];
+    ssize_t n = ::readlink(proc_path(pid, "exe").c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+  bool is_self(int pid) override { return pid == static_cast<int>(::getpid()); }
+  std::optional<std::size_t> open_fds(int pid, bool& denied) override {
+    DIR* dir = ::opendir(proc_path(pid, "fd").c_str());
+    if (dir == nullptr) {
+      denied = errno == EACCES || errno == EPERM;
+      return std::nullopt;
+    }
+    std::size_t n = 0;
+    while (dirent* e = ::readdir(dir)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    ::closedir(dir);
+    return n;
+  }
+  Expected<std::uint32_t> uid_of(const std::string& user) override { return resolve_user(user); }
+  std::string user_name(std::uint32_t uid) override { return xj::user_name(uid); }
+  double clock_ticks() override { return static_cast<double>(::sysconf(_SC_CLK_TCK)); }
+  Expected<std::optional<std::string>> pidfile(const std::string& path) override {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return std::optional<std::string>();
+    auto text = read_text_file(path);
+    if (!text) return make_error(text.error());
+    return std::optional<std::string>(*text);
+  }
+};
+
+// A remote host's process table, read once per run.
+class SnapshotProc : public ProcSource {
+ public:
+  SnapshotProc(ProcessSnapshot snap, HostAccess& host, const RunContext& ctx)
+      : snap_(std::move(snap)), host_(host), ctx_(ctx) {
+    for (std::size_t i = 0; i < snap_.processes.size(); ++i) index_[snap_.processes[i].pid] = i;
+  }
+  Expected<std::string> proc_stat() override { return snap_.proc_stat; }
+  Expected<std::vector<int>> pids() override {
+    std::vector<int> out;
+    for (const auto& p : snap_.processes) out.push_back(p.pid);
+    return out;
+  }
+  Expected<std::string> read(int pid, const char* file) override {
+    const ProcessEntry* e = find(pid);
+    if (e == nullptr) return make_error("pid " + std::to_string(pid) + " is not running");
+    const std::string_view f(file);
+    const std::string& text = f == "stat" ? e->stat : f == "status" ? e->status : e->cmdline;
+    if (text.empty() && f != "cmdline") return make_error(proc_path(pid, file) + " was not readable");
+    return text;
+  }
+  std::optional<std::string> exe(int pid) override {
+    const ProcessEntry* e = find(pid);
+    if (e == nullptr || e->exe.empty()) return std::nullopt;
+    return e->exe;
+  }
+  bool is_self(int pid) override {
+    return std::find(snap_.own_pids.begin(), snap_.own_pids.end(), pid) != snap_.own_pids.end();
+  }
+  std::optional<std::size_t> open_fds(int pid, bool& denied) override {
+    const ProcessEntry* e = find(pid);
+    denied = e != nullptr && !e->open_fds;
+    return e != nullptr ? e->open_fds : std::nullopt;
+  }
+  Expected<std::uint32_t> uid_of(const std::string& user) override {
+    if (!user.empty() && user.find_first_not_of("0123456789") == std::string::npos) {
+      return resolve_user(user);  // numeric: no lookup
+    }
+    for (const auto& [uid, name] : snap_.users) {
+      if (name == user) return uid;
+    }
+    return make_error("user '" + user + "' does not exist on " + host_.describe());
+  }
+  std::string user_name(std::uint32_t uid) override {
+    auto it = snap_.users.find(uid);
+    return it != snap_.users.end() ? it->second : std::to_string(uid);
+  }
+  double clock_ticks() override { return snap_.clock_ticks; }
+  Expected<std::optional<std::string>> pidfile(const std::string& path) override {
+    auto text = host_.read_file(path, ctx_);
+    if (!text) {
+      if (text.error().find("No such file") != std::string::npos) return std::optional<std::string>();
+      return make_error(text.error());
+    }
+    return std::optional<std::string>(*text);
+  }
+
+ private:
+  const ProcessEntry* find(int pid) const {
+    auto it = index_.find(pid);
+    return it == index_.end() ? nullptr : &snap_.processes[it->second];
+  }
+  ProcessSnapshot snap_;
+  HostAccess& host_;
+  const RunContext& ctx_;
+  std::map<int, std::size_t> index_;
+};
+
 class ProcessCheck : public Check {
  public:
   ProcessCheck(std::string id, const CheckOptions& o)
@@ -86,7 +223,8 @@ class ProcessCheck : public Check {
         rss_warn_(o.threshold("rss_warn")),
         rss_crit_(o.threshold("rss_crit")),
         cpu_warn_(o.threshold("cpu_warn")),
-        cpu_crit_(o.threshold("cpu_crit")) {
+        cpu_crit_(o.threshold("cpu_crit")),
+        host_(o.env().host) {
     if (name_.empty() && user_.empty() && pidfile_.empty() && cmdline_text_.empty()) {
       o.fail("name", "a process check needs at least one of name, cmdline, user, pidfile");
     }
@@ -115,11 +253,12 @@ class ProcessCheck : public Check {
   };
 
   // Pids to inspect: the pidfile's (none when it does not exist) or every process.
-  Expected<std::vector<int>> candidates() const;
+  Expected<std::vector<int>> candidates(ProcSource& src) const;
   // Why a pidfile check found nothing, for the summary.
-  std::optional<std::string> pidfile_note(const std::vector<int>& pids, bool nothing_found) const;
-  Totals add_up(const std::vector<Match>& matches, double now_s) const;
-  static nlohmann::json describe(const std::vector<Match>& matches);
+  std::optional<std::string> pidfile_note(ProcSource& src, const std::vector<int>& pids,
+                                          bool nothing_found) const;
+  Totals add_up(ProcSource& src, const std::vector<Match>& matches, double now_s) const;
+  static nlohmann::json describe(ProcSource& src, const std::vector<Match>& matches);
   std::string summarize(const Result& r, const std::vector<Match>& matches, const Totals& t,
                         double now_s) const;
 
@@ -134,16 +273,15 @@ class ProcessCheck : public Check {
     return s;
   }
 
-  bool name_matches(int pid, const std::string& comm) const {
+  bool name_matches(ProcSource& src, int pid, const std::string& comm) const {
     if (comm == name_) return true;
-    char buf[4096];
-    ssize_t n = ::readlink(proc_path(pid, "exe").c_str(), buf, sizeof buf - 1);
-    if (n <= 0) {
+    const auto link = src.exe(pid);
+    if (!link) {
       // No exe to look at (kernel thread, or not ours to read): the kernel cuts comm to 15
       // bytes, so a longer name can only be compared by its first 15.
       return name_.size() > 15 && comm == name_.substr(0, 15);
     }
-    std::string_view exe(buf, static_cast<std::size_t>(n));
+    std::string_view exe(*link);
     if (exe.ends_with(" (deleted)")) exe.remove_suffix(10);  // upgraded binary, still running
     auto slash = exe.rfind('/');
     return exe.substr(slash == std::string_view::npos ? 0 : slash + 1) == name_;
@@ -152,28 +290,28 @@ class ProcessCheck : public Check {
   // nullopt: not a match, or gone while we looked. The cheapest test that can reject a
   // process goes first: on a box with hundreds of processes, reading and parsing stat and
   // status of each one for every process check was most of the agent's CPU time.
-  std::optional<Match> inspect(int pid, std::optional<std::uint32_t> uid) const {
+  std::optional<Match> inspect(ProcSource& src, int pid, std::optional<std::uint32_t> uid) const {
     std::string cmdline;
     if (cmdline_) {
-      auto raw = read_text_file(proc_path(pid, "cmdline"));
+      auto raw = src.read(pid, "cmdline");
       if (!raw) return std::nullopt;
       cmdline = join_cmdline(*raw);
       std::string_view head = std::string_view(cmdline).substr(0, kCmdlineMatchBytes);
       if (!head.starts_with(cmdline_prefix_)) return std::nullopt;
       if (!std::regex_search(head.begin(), head.end(), *cmdline_)) return std::nullopt;
     }
-    auto stat_text = read_text_file(proc_path(pid, "stat"));
+    auto stat_text = src.read(pid, "stat");
     if (!stat_text) return std::nullopt;
     auto st = parse_proc_stat(*stat_text);
     if (!st || st->state == 'Z' || st->state == 'X') return std::nullopt;  // dead, not running
-    if (!name_.empty() && !name_matches(pid, st->comm)) return std::nullopt;
-    auto status_text = read_text_file(proc_path(pid, "status"));
+    if (!name_.empty() && !name_matches(src, pid, st->comm)) return std::nullopt;
+    auto status_text = src.read(pid, "status");
     if (!status_text) return std::nullopt;
     auto status = parse_proc_status(*status_text);
     if (!status) return std::nullopt;
     if (uid && status->effective_uid != *uid) return std::nullopt;
     if (!cmdline_) {
-      auto raw = read_text_file(proc_path(pid, "cmdline"));
+      auto raw = src.read(pid, "cmdline");
       if (!raw) return std::nullopt;
       cmdline = join_cmdline(*raw);
     }
@@ -188,6 +326,7 @@ class ProcessCheck : public Check {
   bool restart_warn_;
   std::optional<Range> rss_warn_, rss_crit_, cpu_warn_, cpu_crit_;
   std::optional<std::int64_t> boot_time_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine
 
   // State carried between runs (runs of one check never overlap).
   std::vector<ProcessIdentity> last_seen_;  // the latest non-empty set: a restart may span a
@@ -200,8 +339,16 @@ class ProcessCheck : public Check {
 Result ProcessCheck::run(const RunContext& ctx) {
   const auto sampled = std::chrono::steady_clock::now();
   const double now_s = static_cast<double>(now_epoch_ms()) / 1000.0;
+  static LocalProc local;
+  std::optional<SnapshotProc> remote;
+  if (host_) {
+    auto snap = host_->processes(ctx);
+    if (!snap) return unknown(snap.error());
+    remote.emplace(std::move(snap).value(), *host_, ctx);
+  }
+  ProcSource& src = remote ? static_cast<ProcSource&>(*remote) : local;
   if (!boot_time_) {
-    auto text = read_text_file("/proc/stat");
+    auto text = src.proc_stat();
     if (!text) return unknown(text.error());
     auto bt = parse_boot_time(*text);
     if (!bt) return unknown(bt.error());
@@ -209,34 +356,33 @@ Result ProcessCheck::run(const RunContext& ctx) {
   }
   std::optional<std::uint32_t> uid;
   if (!user_.empty()) {
-    auto u = resolve_user(user_);
+    auto u = src.uid_of(user_);
     if (!u) return unknown(u.error());
     uid = *u;
   }
-  auto pids = candidates();
+  auto pids = candidates(src);
   if (!pids) return unknown(pids.error());
 
-  const int self = static_cast<int>(::getpid());
   std::vector<Match> matches;
   for (int pid : *pids) {
     if (ctx.expired()) return unknown("timed out while reading /proc");
-    if (pid == self) continue;  // the agent's own cmdline often contains the pattern
-    if (auto m = inspect(pid, uid)) matches.push_back(std::move(*m));
+    if (src.is_self(pid)) continue;  // the agent's own cmdline often contains the pattern
+    if (auto m = inspect(src, pid, uid)) matches.push_back(std::move(*m));
   }
   nlohmann::json details = nlohmann::json::object();
-  if (auto note = pidfile_note(*pids, matches.empty())) details["pidfile"] = *note;
+  if (auto note = pidfile_note(src, *pids, matches.empty())) details["pidfile"] = *note;
 
   Result r = make_result();
   const auto count = static_cast<std::int64_t>(matches.size());
   r.metrics.push_back(metric(
       "count", static_cast<double>(count), "", std::nullopt,
       *Range::parse_nagios(std::to_string(min_) + ":" + (max_ ? std::to_string(*max_) : ""))));
-  const Totals t = add_up(matches, now_s);
+  const Totals t = add_up(src, matches, now_s);
   if (!matches.empty()) {
     r.metrics.push_back(metric("rss_bytes", static_cast<double>(t.rss), "B", rss_warn_, rss_crit_));
     if (prev_sample_) {
       const double elapsed = std::chrono::duration<double>(sampled - *prev_sample_).count();
-      const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+      const double hz = src.clock_ticks();
       if (elapsed > 0) {
         double pct = std::round(t.cpu_ticks / hz / elapsed * 1000.0) / 10.0;
         r.metrics.push_back(metric("cpu_pct", pct, "%", cpu_warn_, cpu_crit_));
@@ -260,7 +406,7 @@ Result ProcessCheck::run(const RunContext& ctx) {
       metric("restarts", restart ? static_cast<double>(restart->restarts()) : 0.0, ""));
   if (!t.ids.empty()) last_seen_ = t.ids;
 
-  details["matches"] = describe(matches);
+  details["matches"] = describe(src, matches);
   details["matches_total"] = count;
   r.status = r.metrics_status();
   r.summary = summarize(r, matches, t, now_s);
@@ -277,45 +423,38 @@ Result ProcessCheck::run(const RunContext& ctx) {
   return r;
 }
 
-Expected<std::vector<int>> ProcessCheck::candidates() const {
+Expected<std::vector<int>> ProcessCheck::candidates(ProcSource& src) const {
   std::vector<int> pids;
   if (!pidfile_.empty()) {
-    std::error_code ec;
-    if (!std::filesystem::exists(pidfile_, ec)) return pids;
-    auto text = read_text_file(pidfile_);
+    auto text = src.pidfile(pidfile_);
     if (!text) return make_error(text.error());
-    auto pid = parse_pidfile(*text);
+    if (!*text) return pids;
+    auto pid = parse_pidfile(**text);
     if (!pid) return make_error("pidfile " + pidfile_ + " " + pid.error());
     pids.push_back(*pid);
     return pids;
   }
-  DIR* dir = ::opendir("/proc");
-  if (dir == nullptr) return make_error(std::string("cannot list /proc: ") + std::strerror(errno));
-  while (dirent* e = ::readdir(dir)) {
-    int pid = std::atoi(e->d_name);
-    if (pid > 0) pids.push_back(pid);
-  }
-  ::closedir(dir);
-  return pids;
+  return src.pids();
 }
 
-std::optional<std::string> ProcessCheck::pidfile_note(const std::vector<int>& pids,
+std::optional<std::string> ProcessCheck::pidfile_note(ProcSource& src, const std::vector<int>& pids,
                                                       bool nothing_found) const {
   if (pidfile_.empty() || !nothing_found) return std::nullopt;
   if (pids.empty()) return "the pidfile does not exist";
   const int pid = pids[0];
   // A zombie still answers kill(pid, 0), so ask /proc whether it runs.
-  auto stat_text = read_text_file(proc_path(pid, "stat"));
+  auto stat_text = src.read(pid, "stat");
   auto st = stat_text ? parse_proc_stat(*stat_text) : Expected<ProcStat>(make_error(""));
   const bool running = st && st->state != 'Z' && st->state != 'X';
   return "the pidfile names pid " + std::to_string(pid) +
-         (pid == ::getpid() ? ", the agent itself"
+         (src.is_self(pid) ? ", the agent itself"
           : running         ? ", which does not match " + selectors(false)
                             : ", which is not running (stale pidfile)");
 }
 
-ProcessCheck::Totals ProcessCheck::add_up(const std::vector<Match>& matches, double now_s) const {
-  const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+ProcessCheck::Totals ProcessCheck::add_up(ProcSource& src, const std::vector<Match>& matches,
+                                          double now_s) const {
+  const double hz = src.clock_ticks();
   Totals t;
   t.oldest_start_s = now_s;
   for (const auto& m : matches) {
@@ -331,27 +470,25 @@ ProcessCheck::Totals ProcessCheck::add_up(const std::vector<Match>& matches, dou
     } else if (started_s >= prev_sample_epoch_s_ - 1) {
       t.cpu_ticks += used;  // started since the last run: all its CPU time falls in the interval
     }
-    DIR* dir = ::opendir(proc_path(m.stat.pid, "fd").c_str());
-    if (dir == nullptr) {
-      if (errno == EACCES || errno == EPERM) t.fds_denied.push_back(m.stat.pid);
+    bool denied = false;
+    auto fds = src.open_fds(m.stat.pid, denied);
+    if (!fds) {
+      if (denied) t.fds_denied.push_back(m.stat.pid);
       continue;
     }
-    while (dirent* e = ::readdir(dir)) {
-      if (e->d_name[0] != '.') ++t.fds;
-    }
-    ::closedir(dir);
+    t.fds += *fds;
     t.fds_counted = true;
   }
   return t;
 }
 
-nlohmann::json ProcessCheck::describe(const std::vector<Match>& matches) {
+nlohmann::json ProcessCheck::describe(ProcSource& src, const std::vector<Match>& matches) {
   std::map<std::uint32_t, std::string> users;
   nlohmann::json list = nlohmann::json::array();
   for (std::size_t i = 0; i < matches.size() && i < kDetailMatches; ++i) {
     const auto& m = matches[i];
     auto [it, fresh] = users.try_emplace(m.status.effective_uid);
-    if (fresh) it->second = user_name(m.status.effective_uid);
+    if (fresh) it->second = src.user_name(m.status.effective_uid);
     list.push_back({{"pid", m.stat.pid},
                     {"name", utf8_clip(m.stat.comm)},
                     {"user", it->second},
@@ -436,6 +573,7 @@ CheckSpec process_check_spec() {
   s.make = [](std::string id, const CheckOptions& o) -> std::unique_ptr<Check> {
     return std::make_unique<ProcessCheck>(std::move(id), o);
   };
+  s.remote = true;
   s.default_id = default_id;
   return s;
 }

@@ -1,6 +1,8 @@
 #include "xj/checks/ssh_host.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstdio>
 #include <sstream>
 
@@ -110,6 +112,115 @@ GlobScan parse_glob_lines(const std::string& text) {
   return scan;
 }
 
+ProcessSnapshot parse_process_dump(const std::string& text, const std::string& user) {
+  ProcessSnapshot snap;
+  std::vector<int> own;
+  std::string* into = nullptr;  // the section being collected
+  std::string passwd;
+  ProcessEntry* current = nullptr;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    if (line.empty() || line[0] != '\036') {
+      if (into != nullptr) {
+        into->append(line);
+        into->push_back('\n');
+      }
+      continue;
+    }
+    const char tag = line.size() > 1 ? line[1] : '?';
+    const std::string arg(line.size() > 3 ? line.substr(3) : std::string_view());
+    into = nullptr;
+    switch (tag) {
+      case 'T':
+        snap.clock_ticks = std::max(1.0, std::atof(arg.c_str()));
+        break;
+      case 'O': {
+        std::istringstream in(arg);
+        for (int p = 0; in >> p;) own.push_back(p);
+        break;
+      }
+      case 'B':
+        into = &snap.proc_stat;
+        break;
+      case 'W':
+        into = &passwd;
+        break;
+      case 'P':
+        snap.processes.push_back({});
+        current = &snap.processes.back();
+        current->pid = std::atoi(arg.c_str());
+        into = &current->stat;
+        break;
+      case 'S':
+        if (current != nullptr) into = &current->status;
+        break;
+      case 'C':
+        if (current != nullptr) into = &current->cmdline;
+        break;
+      case 'E':
+        if (current != nullptr) current->exe = arg;
+        break;
+      case 'F':
+        if (current != nullptr && !arg.empty() && arg != "-") current->open_fds = std::stoul(arg);
+        break;
+      default:
+        break;
+    }
+  }
+  for (auto& p : snap.processes) {
+    // cat left a newline after stat; the cmdline travelled with NUL and newline swapped out.
+    if (!p.stat.empty() && p.stat.back() == '\n') p.stat.pop_back();
+    if (!p.cmdline.empty() && p.cmdline.back() == '\n') p.cmdline.pop_back();
+    for (char& c : p.cmdline) {
+      if (c == '\001') c = '\0';
+      else if (c == '\002') c = '\n';
+    }
+  }
+  std::istringstream pw(passwd);
+  for (std::string line; std::getline(pw, line);) {
+    auto c1 = line.find(':');
+    auto c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+    auto c3 = c2 == std::string::npos ? c2 : line.find(':', c2 + 1);
+    if (c3 == std::string::npos) continue;
+    snap.users.emplace(static_cast<std::uint32_t>(std::strtoul(line.c_str() + c2 + 1, nullptr, 10)),
+                       line.substr(0, c1));
+  }
+  // The dump's own shell and the timeout above it, then our SSH session's sshd processes
+  // ("sshd: USER@notty", "sshd: USER [priv]"): the target's sshd daemon itself stays.
+  snap.own_pids = own;
+  auto ppid_of = [&](int pid) -> int {
+    for (const auto& p : snap.processes) {
+      if (p.pid != pid) continue;
+      auto close = p.stat.rfind(')');
+      if (close == std::string::npos) return 0;
+      std::istringstream in(p.stat.substr(close + 1));
+      char state = 0;
+      int ppid = 0;
+      in >> state >> ppid;
+      return ppid;
+    }
+    return 0;
+  };
+  auto cmdline_of = [&](int pid) -> std::string {
+    for (const auto& p : snap.processes) {
+      if (p.pid == pid) return p.cmdline;
+    }
+    return "";
+  };
+  int up = own.empty() ? 0 : ppid_of(own.back());
+  while (up > 1) {
+    const std::string c = cmdline_of(up);
+    if (c.rfind("sshd: " + user + "@", 0) != 0 && c.rfind("sshd: " + user + " ", 0) != 0) break;
+    snap.own_pids.push_back(up);
+    up = ppid_of(up);
+  }
+  return snap;
+}
+
 SshHost::SshHost(SshOptions options) : options_(std::move(options)) {}
 SshHost::~SshHost() = default;
 
@@ -217,6 +328,30 @@ Expected<GlobScan> SshHost::scan_glob(const std::string& pattern, const RunConte
   if (!r) return make_error(r.error());
   if (r->timed_out) return make_error(describe() + ": looking for " + pattern + " timed out");
   return parse_glob_lines(r->out);
+}
+
+Expected<ProcessSnapshot> SshHost::processes(const RunContext& ctx) {
+  static const std::string kDump =
+      "printf '\\036T %s\\n' \"$(getconf CLK_TCK)\"; printf '\\036O %s %s\\n' \"$$\" \"$PPID\"; "
+      "printf '\\036B\\n'; cat /proc/stat; printf '\\036W\\n'; cat /etc/passwd; "
+      "for d in /proc/[0-9]*; do p=${d#/proc/}; [ -r \"$d/stat\" ] || continue; "
+      "printf '\\036P %s\\n' \"$p\"; cat \"$d/stat\" 2>/dev/null; "
+      "printf '\\036S\\n'; cat \"$d/status\" 2>/dev/null; "
+      "printf '\\036C\\n'; tr '\\000\\n' '\\001\\002' < \"$d/cmdline\" 2>/dev/null; "
+      "printf '\\n\\036E %s\\n' \"$(readlink \"$d/exe\" 2>/dev/null)\"; "
+      "if [ -r \"$d/fd\" ] && [ -x \"$d/fd\" ]; then set -- \"$d\"/fd/*; "
+      "if [ -e \"$1\" ] || [ -L \"$1\" ]; then printf '\\036F %s\\n' \"$#\"; else printf '\\036F 0\\n'; fi; "
+      "else printf '\\036F -\\n'; fi; done";
+  auto r = exec(kDump, ctx);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) return make_error(describe() + ": reading the process table timed out");
+  if (r->out_truncated) return make_error(describe() + ": the process table is larger than 16 MiB");
+  ProcessSnapshot snap = parse_process_dump(r->out, options_.user);
+  if (snap.processes.empty()) {
+    return make_error(describe() + ": no processes in the dump of /proc" +
+                      (r->err.empty() ? "" : ": " + first_line(r->err)));
+  }
+  return snap;
 }
 
 Expected<HostCommandOutcome> SshHost::run_command(const std::vector<std::string>& argv,

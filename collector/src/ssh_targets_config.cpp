@@ -79,8 +79,8 @@ SshTarget parse_target(const ConfigSection& t, const std::string& default_known_
   env.exec_allow_key = t.where() + ".exec_allow";
   const YAML::Node checks = t.node()["checks"];
   if (!checks.IsDefined() || !checks.IsSequence() || checks.size() == 0) {
-    t.fail("checks", "must be a list of at least one check (disk, cpu, memory, load, port, "
-                     "file_age, exec)");
+    t.fail("checks", "must be a list of at least one check (disk, cpu, memory, load, "
+                     "process, port, file_age, exec)");
   }
   std::set<std::string> ids{kSshSessionCheck};
   for (std::size_t i = 0; i < checks.size(); ++i) {

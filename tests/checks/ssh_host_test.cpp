@@ -14,6 +14,7 @@
 
 #include "../support/sshd.hpp"
 #include "xj/checks/port_check.hpp"
+#include "xj/checks/process_check.hpp"
 #include "xj/checks/registry.hpp"
 #include "xj/common/config_error.hpp"
 
@@ -386,7 +387,7 @@ TEST_CASE("kinds that cannot inspect a remote host are refused for an agentless 
     FAIL("http was accepted");
   } catch (const ConfigError& e) {
     CHECK_THAT(e.what(), Catch::Contains("a 'http' check cannot run on an agentless target; kinds "
-                                         "that can: disk, cpu, memory, load, port, file_age, exec"));
+                                         "that can: disk, cpu, memory, load, process, port, file_age, exec"));
   }
   try {
     load("kind: port\nport: 22\n", host);
@@ -408,4 +409,84 @@ TEST_CASE("a hashed known_hosts entry for the host and port is recognised", "[ss
   REQUIRE(info);
   CHECK(info->host_key_known);
   CHECK(info->host_key_fingerprint == sshd.fingerprint());
+}
+
+TEST_CASE("the process dump of a target is parsed into its processes, its own pids left out",
+          "[ssh]") {
+  const std::string dump =
+      "\036T 100\n"
+      "\036O 300 299\n"
+      "\036B\ncpu  1 2 3 4\nbtime 1764000000\n"
+      "\036W\nroot:x:0:0:root:/root:/bin/bash\npostgres:x:105:110::/var/lib/postgresql:/bin/bash\n"
+      "\036P 42\n42 (postgres) S 1 42 42 0 -1 0 0 0 0 0 10 5 0 0 20 0 1 0 500 0 0\n"
+      "\036S\nName:\tpostgres\nUid:\t105\t105\t105\t105\nVmRSS:\t  1024 kB\n"
+      "\036C\n/usr/lib/postgresql/15/bin/postgres\001-D\001/var/lib/x\001\n"
+      "\036E /usr/lib/postgresql/15/bin/postgres\n"
+      "\036F 12\n"
+      "\036P 298\n298 (sshd) S 297 298 298 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 900 0 0\n"
+      "\036S\nName:\tsshd\nUid:\t0\t0\t0\t0\n"
+      "\036C\nsshd: root@notty\001\n"
+      "\036E \n"
+      "\036F -\n"
+      "\036P 299\n299 (timeout) S 298 299 299 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 901 0 0\n"
+      "\036S\nName:\ttimeout\n\036C\ntimeout\001\n\036E /usr/bin/timeout\n\036F 3\n";
+  ProcessSnapshot s = parse_process_dump(dump, "root");
+  CHECK(s.clock_ticks == 100);
+  CHECK_THAT(s.proc_stat, Catch::Contains("btime 1764000000"));
+  CHECK(s.users.at(105) == "postgres");
+  REQUIRE(s.processes.size() == 3);
+  const ProcessEntry& pg = s.processes[0];
+  CHECK(pg.pid == 42);
+  CHECK(parse_proc_stat(pg.stat)->comm == "postgres");
+  CHECK(parse_proc_status(pg.status)->rss_bytes == 1024u * 1024u);
+  CHECK(join_cmdline(pg.cmdline) == "/usr/lib/postgresql/15/bin/postgres -D /var/lib/x");
+  CHECK(pg.exe == "/usr/lib/postgresql/15/bin/postgres");
+  CHECK(pg.open_fds == 12u);
+  CHECK_FALSE(s.processes[1].open_fds);
+  // The dump's shell (300), the timeout above it (299) and our session's sshd (298).
+  CHECK(s.own_pids == std::vector<int>{300, 299, 298});
+}
+
+TEST_CASE("the process check over SSH finds what the agent's own process check finds",
+          "[ssh][real]") {
+  it::SshdServer sshd(it::scratch_dir("ssh-procs"));
+  auto host = connected(sshd);
+  const auto dir = it::scratch_dir("ssh-procs-child");
+  it::Child sleeper("/bin/sleep", {"1234.5"}, dir / "sleep.log");
+  REQUIRE(sleeper.pid() > 0);
+  it::write_file(dir / "sleep.pid", std::to_string(sleeper.pid()) + "\n");
+
+  auto p = both("kind: process\ncmdline: '^/bin/sleep 1234\\.5'\nname: sleep\n", host);
+  Result l = run(*p.local), r = run(*p.remote);
+  INFO(to_json(l).dump() << "\n" << to_json(r).dump());
+  REQUIRE(r.status == Status::kOk);
+  CHECK(metric(r, "count").value == 1);
+  CHECK(r.details["matches"][0]["pid"] == sleeper.pid());
+  CHECK(r.details["matches"][0]["user"] == l.details["matches"][0]["user"]);
+  CHECK(r.details["matches"][0]["cmdline"] == "/bin/sleep 1234.5");
+  CHECK(std::abs(metric(r, "uptime_s").value - metric(l, "uptime_s").value) <= 5);
+  CHECK(metric(r, "open_fds").value == metric(l, "open_fds").value);
+  // Second run: CPU over the time between runs, as on the agent.
+  Result again = run(*p.remote);
+  CHECK(metric(again, "cpu_pct").value == 0);
+
+  auto by_pidfile = load("kind: process\npidfile: " + (dir / "sleep.pid").string() + "\nname: sleep\n", host);
+  Result f = run(*by_pidfile);
+  INFO(to_json(f).dump());
+  CHECK(f.status == Status::kOk);
+  CHECK(metric(f, "count").value == 1);
+  auto no_pidfile = load("kind: process\npidfile: " + (dir / "gone.pid").string() + "\n", host);
+  Result g = run(*no_pidfile);
+  CHECK(g.status == Status::kCritical);
+  CHECK_THAT(g.summary, Catch::EndsWith(": the pidfile does not exist"));
+
+  // The dump never counts itself (its shell's command line is the dump script).
+  auto self = load("kind: process\ncmdline: 'readlink'\nmin: 0\nmax: 0\n", host);
+  Result s = run(*self);
+  INFO(to_json(s).dump());
+  CHECK(s.status == Status::kOk);
+  auto nobody = load("kind: process\nuser: no-such-user-xj\n", host);
+  Result n = run(*nobody);
+  CHECK(n.status == Status::kUnknown);
+  CHECK_THAT(n.summary, Catch::Contains("user 'no-such-user-xj' does not exist on ssh box"));
 }

@@ -68,6 +68,12 @@ TEST_CASE("a collector with an ssh target serves the target's results through th
   }
   CHECK_THAT(reason, Catch::Contains("cannot connect") && Catch::Contains("connection refused"));
 
+  // Every round is counted on /metrics by target and outcome.
+  auto metrics = collector.get("/metrics");
+  CHECK(metrics.status == 200);
+  CHECK_THAT(metrics.body, Catch::Contains("xunjian_ssh_rounds_total{outcome=\"connected\",target=\"appliance-01\"}"));
+  CHECK_THAT(metrics.body, Catch::Contains("xunjian_ssh_rounds_total{outcome=\"unreachable\",target=\"gone-01\"}"));
+
   // The target is a host like any agent's: listed, with its hostname, alive once reached.
   auto host = collector.get_json("/api/v1/hosts/appliance-01");
   INFO(host.dump());
@@ -77,7 +83,8 @@ TEST_CASE("a collector with an ssh target serves the target's results through th
   // The unreachable one never made contact: after 3 missed heartbeats of 2s it is down.
   const bool down = wait_until(20s, [&] { return collector.check_status("gone-01", "host:alive") == "critical"; });
   CHECK(down);
-  for (const auto& c : collector.get_json("/api/v1/checks?host=gone-01")["checks"]) {
+  const auto gone = collector.get_json("/api/v1/checks?host=gone-01");
+  for (const auto& c : gone["checks"]) {
     if (c["check"] == "host:alive") {
       CHECK_THAT(c["summary"].get<std::string>(), Catch::StartsWith("never in contact since it was first recorded at "));
     }

@@ -5,7 +5,9 @@
 // through the same pure parsers and the same evaluation: one parser, two transports.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,24 @@ struct HostCommandOutcome {
   bool out_truncated = false;
 };
 
+// The process table of a host as raw /proc text, taken in one go (a remote host cannot be
+// asked per process). The process check parses it exactly as it parses its own /proc.
+struct ProcessEntry {
+  int pid = 0;
+  std::string stat, status;  // /proc/PID/stat and /proc/PID/status
+  std::string cmdline;       // /proc/PID/cmdline: arguments ended by NUL
+  std::string exe;           // readlink of /proc/PID/exe; empty when it cannot be read
+  std::optional<std::size_t> open_fds;  // entries of /proc/PID/fd; nullopt: not readable
+};
+
+struct ProcessSnapshot {
+  std::string proc_stat;      // /proc/stat (its btime line)
+  double clock_ticks = 100;   // USER_HZ of the host
+  std::vector<int> own_pids;  // the processes that took the snapshot (never a match)
+  std::map<std::uint32_t, std::string> users;  // uid -> name (the host's /etc/passwd)
+  std::vector<ProcessEntry> processes;
+};
+
 class HostAccess {
  public:
   virtual ~HostAccess() = default;
@@ -43,6 +63,8 @@ class HostAccess {
                                                            const RunContext& ctx) = 0;
   // Regular files matching a glob pattern, as scan_glob() finds them locally.
   virtual Expected<GlobScan> scan_glob(const std::string& pattern, const RunContext& ctx) = 0;
+  // Every process of the host.
+  virtual Expected<ProcessSnapshot> processes(const RunContext& ctx) = 0;
   // Runs argv (no shell interpretation of the arguments) with env added, in cwd when given.
   virtual Expected<HostCommandOutcome> run_command(const std::vector<std::string>& argv,
                                                    const std::map<std::string, std::string>& env,

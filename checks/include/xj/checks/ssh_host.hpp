@@ -71,6 +71,7 @@ class SshHost : public HostAccess {
   Expected<std::vector<Expected<FsStats>>> statvfs(const std::vector<std::string>& paths,
                                                    const RunContext& ctx) override;
   Expected<GlobScan> scan_glob(const std::string& pattern, const RunContext& ctx) override;
+  Expected<ProcessSnapshot> processes(const RunContext& ctx) override;
   Expected<HostCommandOutcome> run_command(const std::vector<std::string>& argv,
                                            const std::map<std::string, std::string>& env,
                                            const std::string& cwd, const RunContext& ctx) override;
@@ -92,5 +93,10 @@ std::string shell_quote(const std::string& word);
 std::vector<Expected<FsStats>> parse_statvfs_lines(const std::string& text, std::size_t expected);
 // Lines "f\t<mtime>\t<size>\t<path>" and "e\t<message>" and "u\t<message>" (unreadable).
 GlobScan parse_glob_lines(const std::string& text);
+// The process dump SshHost::processes has the target print: sections introduced by a line
+// starting with \036 (T clock ticks, O own pids, B /proc/stat, W /etc/passwd, then per process
+// P pid, S status, C cmdline with NUL and newline sent as \001 and \002, E exe, F open fds).
+// `user` is the SSH user: its session processes (sshd: USER...) above the dump are its own.
+ProcessSnapshot parse_process_dump(const std::string& text, const std::string& user);
 
 }  // namespace xj
