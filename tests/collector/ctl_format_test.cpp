@@ -112,3 +112,40 @@ TEST_CASE("a host answer with fields missing still renders the rest", "[ctl]") {
   CHECK(render_hosts(nlohmann::json::parse(R"({"hosts":[]})"), *z) == "no hosts have reported yet\n");
   CHECK(render_series(nlohmann::json::parse("[]"), *z) == "no data in this period\n");
 }
+
+TEST_CASE("incident tables show number, level, state, deadlines and breaches in the contract zone", "[ctl]") {
+  auto zone = ContractZone::load("Asia/Shanghai");
+  REQUIRE(zone.ok());
+  const std::int64_t t0 = 1'764'547'200'000;  // 2025-12-01 00:00 UTC = 08:00 Shanghai
+  nlohmann::json inc = {{"number", "INC-0007"}, {"level", "P1"}, {"state", "acknowledged"},
+                        {"title", "db-01 proc:postgres"}, {"host", "db-01"}, {"system", "区块链平台"},
+                        {"opened", t0}, {"opened_by", "collector"}, {"acknowledged", t0 + 2'400'000},
+                        {"acknowledged_by", "api:zhangsan"}, {"resolved", 0}, {"closed", 0},
+                        {"respond_due", t0 + 1'800'000}, {"repair_due", t0 + 7'200'000},
+                        {"respond_breached", true}, {"repair_breached", false}, {"cause", "磁盘满"},
+                        {"alerts", {{{"host", "db-01"}, {"check", "proc:postgres"}, {"since", t0}, {"resolved", 0}}}},
+                        {"timeline", {{{"ts", t0}, {"kind", "opened"}, {"actor", "collector"}, {"text", "P1"}},
+                                      {{"ts", t0 + 2'400'000}, {"kind", "acknowledged"}, {"actor", "api:zhangsan"},
+                                       {"text", "到场\x1b[2J"}}}}};
+  const std::string list = render_incidents({{"incidents", {inc}}}, *zone);
+  INFO(list);
+  auto rows = lines_of(list);
+  REQUIRE(rows.size() == 2);
+  CHECK_THAT(rows[0], Catch::StartsWith("NUMBER"));
+  CHECK_THAT(rows[1], Catch::Contains("INC-0007"));
+  CHECK_THAT(rows[1], Catch::Contains("2025-12-01 08:30:00"));  // respond by
+  CHECK_THAT(rows[1], Catch::Contains("respond"));
+  CHECK(column_of(rows[0], "HOST") == column_of(rows[1], "db-01"));
+  CHECK(render_incidents({{"incidents", nlohmann::json::array()}}, *zone) == "no incidents match\n");
+
+  const std::string one = render_incident(inc, *zone);
+  INFO(one);
+  CHECK_THAT(one, Catch::Contains("2025-12-01 08:30:00  BREACHED"));
+  CHECK_THAT(one, Catch::Contains("2025-12-01 08:40:00  api:zhangsan"));
+  CHECK_THAT(one, Catch::Contains("磁盘满"));
+  CHECK_THAT(one, Catch::Contains("\nalerts\n"));
+  CHECK_THAT(one, Catch::Contains("\ntimeline\n"));
+  CHECK_THAT(one, !Catch::Contains("\x1b"));  // agent or operator text cannot drive the terminal
+  // An action's answer wraps the incident.
+  CHECK_THAT(render_incident({{"incident", inc}}, *zone), Catch::Contains("INC-0007"));
+}
