@@ -37,6 +37,7 @@ struct AlertsConfig {
   std::vector<Route> routes;
   SenderOptions sender;
   IncidentOptions incidents;  // alerts.incidents; deadlines from contract.deadlines
+  std::set<std::string> holidays;  // alerts.holidays: local dates "2026-10-01" (holiday calendar)
 };
 
 // Throws ConfigError. `alerts` may be empty (alerting off).
