@@ -197,7 +197,7 @@ TEST_CASE("at 80 % of the response deadline one notice goes out, at 100 % the br
   CHECK(h.store.outbox.size() == 5);
 }
 
-TEST_CASE("acknowledging in time stops the response clock; the repair clock keeps running") {
+TEST_CASE("acknowledging in time stops the response clock, while the repair clock keeps running") {
   Harness h;
   h.result("proc:nginx", Status::kCritical);
   h.now += 10 * kMin;

@@ -208,7 +208,7 @@ TEST_CASE("a silence that ends while its alert still fires releases the alert's 
   CHECK(h.states() == std::vector<std::string>{"firing:pending", "resolved:pending"});
 }
 
-TEST_CASE("an alert during a maintenance window opens no incident; ending a silence early takes effect at once") {
+TEST_CASE("an alert during a maintenance window opens no incident, and ending a silence early takes effect at once") {
   Harness h;
   Silence m = one_off({"system=区块链平台"}, h.now, h.now + 2 * kHour);
   m.maintenance = true;

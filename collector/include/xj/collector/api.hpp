@@ -5,6 +5,7 @@
 //   GET  /api/v1/checks?status=&host=&kind=   viewer+
 //   GET  /api/v1/series?host=&check=&metric=&from=&to=&step=[&label.NAME=V]   viewer+
 //   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
+//   /api/v1/silences...                  viewer+ to read, operator+ to act (silence_api.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -17,6 +18,7 @@
 namespace xj {
 
 class IncidentApi;
+class SilenceApi;
 
 class Api {
  public:
@@ -24,6 +26,7 @@ class Api {
   HttpResponse operator()(const HttpRequest& request) const;
   // The incident endpoints (present when alerting is on; else they answer 503).
   void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
+  void set_silences(const SilenceApi* silences) { silences_ = silences; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send. `caller`
@@ -38,6 +41,7 @@ class Api {
   CollectorMetrics& metrics_;
   IngestHandler ingest_;
   const IncidentApi* incidents_ = nullptr;
+  const SilenceApi* silences_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);
