@@ -149,3 +149,26 @@ TEST_CASE("incident tables show number, level, state, deadlines and breaches in 
   // An action's answer wraps the incident.
   CHECK_THAT(render_incident({{"incident", inc}}, *zone), Catch::Contains("INC-0007"));
 }
+
+TEST_CASE("silence tables show number, whether in force, times, the weekly window and the matchers", "[ctl]") {
+  auto zone = ContractZone::load("UTC");
+  REQUIRE(zone.ok());
+  nlohmann::json one{{"label", "S-1"}, {"active", true}, {"starts", 1'764'547'200'000}, {"ends", 1'764'554'400'000},
+                     {"ended", 0}, {"matchers", {"host=db-01", "check=~proc:.*"}}, {"author", "api:zhangsan"},
+                     {"comment", "升级"}};
+  nlohmann::json weekly{{"label", "M-2"}, {"active", false}, {"starts", 1'764'547'200'000}, {"ends", 0},
+                        {"ended", 1'764'550'000'000}, {"matchers", {"system=平台"}}, {"days", "sat,sun"},
+                        {"time", "22:00-02:00"}, {"holidays", "skip"}, {"author", "api:lisi"}, {"comment", "补丁"}};
+  const std::string text = render_silences({{"silences", {one, weekly}}}, *zone);
+  INFO(text);
+  auto rows = lines_of(text);
+  REQUIRE(rows.size() == 3);
+  CHECK_THAT(rows[1], Catch::StartsWith("S-1  yes"));
+  CHECK_THAT(rows[1], Catch::Contains("2025-12-01 00:00:00  2025-12-01 02:00:00"));
+  CHECK(column_of(rows[0], "MATCHERS") == column_of(rows[1], "host=db-01"));
+  CHECK_THAT(rows[1], Catch::Contains("host=db-01 check=~proc:.*"));
+  CHECK_THAT(rows[2], Catch::Contains("(ended)"));
+  CHECK_THAT(rows[2], Catch::Contains("sat,sun 22:00-02:00 holidays:skip"));
+  CHECK_THAT(render_silences({{"silence", one}}, *zone), Catch::Contains("S-1"));
+  CHECK_THAT(render_silences({{"silences", nlohmann::json::array()}}, *zone), Catch::StartsWith("none in force"));
+}

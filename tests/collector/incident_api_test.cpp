@@ -1,74 +1,14 @@
 // The incident endpoints as the HTTP server calls them (the same Api object, no socket): roles,
 // routing, error answers that name the cause, and the audit entry of every action. The
 // collector, xunjianctl and a robot receiver end to end are in tests/alerts/alerts_e2e_test.cpp.
-#include <unistd.h>
-
-#include <catch2/catch.hpp>
-#include <filesystem>
-#include <nlohmann/json.hpp>
-
-#include "xj/alerts/alert_pipeline.hpp"
-#include "xj/collector/api.hpp"
-#include "xj/collector/incident_api.hpp"
-#include "xj/collector/sqlite_alert_store.hpp"
-#include "xj/collector/sqlite_store.hpp"
-#include "xj/collector/tokens.hpp"
+#include "api_fixture.hpp"
 
 using namespace xj;
-namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-namespace {
-
-struct Fixture {
-  fs::path dir = fs::path(XJ_BINARY_DIR) / "collector-tests" / ("incident-api-" + std::to_string(::getpid()));
-  std::unique_ptr<Store> store;
-  std::unique_ptr<alerts::AlertStore> alert_store;
-  std::unique_ptr<CollectorMetrics> metrics;
-  std::unique_ptr<alerts::AlertPipeline> pipeline;
-  std::unique_ptr<IncidentApi> incidents;
-  std::unique_ptr<Api> api;
-  std::string viewer = generate_token(TokenKind::kApi);
-  std::string op = generate_token(TokenKind::kApi);
-
-  explicit Fixture(bool alerting = true) {
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    const std::string db = (dir / "collector.db").string();
-    store = std::move(open_sqlite_store(db)).value();
-    alert_store = std::move(open_sqlite_alert_store(db)).value();
-    metrics = std::make_unique<CollectorMetrics>(*store);
-    REQUIRE(store->create_token("lisi", Role::kViewer, token_hash(viewer)).ok());
-    REQUIRE(store->create_token("zhangsan", Role::kOperator, token_hash(op)).ok());
-    api = std::make_unique<Api>(*store, *metrics, IngestHandler(*store, metrics.get()));
-    if (!alerting) return;
-    alerts::AlertsConfig cfg;
-    cfg.enabled = true;
-    pipeline = std::make_unique<alerts::AlertPipeline>(*alert_store, cfg, std::map<std::string, std::size_t>{},
-                                                       [] { return now_epoch_ms(); });
-    pipeline->restore();
-    incidents = std::make_unique<IncidentApi>(*pipeline, *alert_store, *store, cfg.message);
-    api->set_incidents(incidents.get());
-  }
-
-  HttpResponse call(const std::string& method, const std::string& path, const std::string& token,
-                    const std::string& body = "", std::map<std::string, std::string> query = {}) {
-    HttpRequest r;
-    r.method = method;
-    r.path = path;
-    r.target = path;
-    r.query = std::move(query);
-    r.body = body;
-    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
-    return (*api)(r);
-  }
-  std::string error_of(const HttpResponse& r) { return json::parse(r.body).value("error", ""); }
-};
-
-}  // namespace
+using xj::test::ApiFixture;
 
 TEST_CASE("an operator opens and works an incident through the API and a viewer reads it") {
-  Fixture f;
+  ApiFixture f("incident-api");
   auto opened = f.call("POST", "/api/v1/incidents", f.op, R"({"title":"存证接口超时","level":"P2","host":"app-01"})");
   REQUIRE(opened.status == 200);
   CHECK(json::parse(opened.body)["incident"]["number"] == "INC-0001");
@@ -106,7 +46,7 @@ TEST_CASE("an operator opens and works an incident through the API and a viewer 
 }
 
 TEST_CASE("a viewer may read incidents but not act on them, and no token is refused") {
-  Fixture f;
+  ApiFixture f("incident-api");
   REQUIRE(f.call("POST", "/api/v1/incidents", f.op, R"({"title":"x"})").status == 200);
   auto denied = f.call("POST", "/api/v1/incidents/1/ack", f.viewer, "{}");
   CHECK(denied.status == 403);
@@ -120,7 +60,7 @@ TEST_CASE("a viewer may read incidents but not act on them, and no token is refu
 }
 
 TEST_CASE("bad incident requests are answered with the status and a message naming the cause") {
-  Fixture f;
+  ApiFixture f("incident-api");
   REQUIRE(f.call("POST", "/api/v1/incidents", f.op, R"({"title":"x"})").status == 200);
   auto unknown_field = f.call("POST", "/api/v1/incidents/1/note", f.op, R"({"txt":"a"})");
   CHECK(unknown_field.status == 400);
@@ -146,7 +86,7 @@ TEST_CASE("bad incident requests are answered with the status and a message nami
 }
 
 TEST_CASE("without alerting the incident endpoints say why they are unavailable") {
-  Fixture f(/*alerting=*/false);
+  ApiFixture f("incident-api", /*alerting=*/false);
   auto r = f.call("GET", "/api/v1/incidents", f.viewer);
   CHECK(r.status == 503);
   CHECK_THAT(f.error_of(r), Catch::Contains("alerts: section"));
