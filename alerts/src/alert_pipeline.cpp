@@ -174,9 +174,42 @@ std::size_t AlertPipeline::tick() {
   IncidentChanges changes;
   std::vector<IncidentNotice> notices;
   incidents_.tick(changes, notices);
-  const std::size_t released = release_unmuted(clock_());
+  const std::size_t released = release_unmuted(clock_()) + repeat_unacknowledged(clock_());
   if (released > 0 && on_enqueued_) on_enqueued_();
   return released + apply(engine_.tick(), std::move(notices), std::move(changes));
+}
+
+std::size_t AlertPipeline::repeat_unacknowledged(std::int64_t now) {
+  const std::int64_t every = cfg_.repeat_interval.count();
+  if (every <= 0) return 0;
+  AlertChanges c;
+  std::vector<std::pair<std::pair<std::string, std::int64_t>, std::int64_t>> done;
+  for (const auto& a : engine_.active()) {
+    if (a.state != AlertState::kFiring || a.fired_ms == 0) continue;
+    const std::pair key{a.fingerprint, a.since_ms};
+    // The n-th reminder is due n intervals after firing; its number is part of its key, so a
+    // reminder replayed after a restart is never enqueued twice.
+    const std::int64_t n = (now - a.fired_ms) / every;
+    auto last = repeats_.find(key);
+    if (n < 1 || (last != repeats_.end() && last->second >= n)) continue;
+    if (suppressed_.count(key) || muting(a, now, false) || incidents_.acknowledged(a)) continue;
+    auto incident = incidents_.incident_of(a);
+    const std::string text = render_message(a, Transition::kFiring, cfg_.message, incident ? &*incident : nullptr,
+                                            static_cast<int>(n));
+    enqueue(c.messages, text, a.fingerprint, a.since_ms, "repeat" + std::to_string(n), channels_for(a), now);
+    done.emplace_back(key, n);
+  }
+  if (c.messages.empty()) return 0;
+  if (auto r = store_.commit(c); !r) {
+    spdlog::error("event=alert_repeat_failed messages={} error=\"{}\"", c.messages.size(), r.error());
+    if (on_store_error_) on_store_error_();
+    return 0;
+  }
+  for (const auto& [key, n] : done) {
+    repeats_[key] = n;
+    spdlog::info("event=alert_repeat fingerprint={} n={}", key.first, n);
+  }
+  return c.messages.size();
 }
 
 Expected<Silence, ActionError> AlertPipeline::add_silence(Silence s) {

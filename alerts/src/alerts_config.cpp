@@ -140,7 +140,7 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   if (a.empty()) return cfg;
   a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
                 "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
-                "routes", "incidents", "holidays"});
+                "routes", "incidents", "holidays", "repeat_interval"});
   cfg.enabled = a.boolean("enabled", true);
   cfg.message.console_url = a.str("console_url");
   cfg.message.locale = a.str("locale", "zh-CN");
@@ -151,6 +151,10 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   r.for_unknown = a.duration("for_unknown", r.for_unknown, zero);
   r.for_host_down = a.duration("for_host_down", r.for_host_down, zero);
   r.recover_for = a.duration("recover_for", r.recover_for, zero);
+  cfg.repeat_interval = a.duration("repeat_interval", cfg.repeat_interval, zero);
+  if (cfg.repeat_interval.count() > 0 && cfg.repeat_interval < std::chrono::minutes(1)) {
+    a.fail("repeat_interval", "repeating more often than every minute would flood the robots; use 0 for never");
+  }
   r.no_data_intervals = static_cast<int>(a.integer("no_data_intervals", r.no_data_intervals, 1, 1000));
   cfg.message.no_data_intervals = r.no_data_intervals;
   ConfigSection flap = a.section("flapping");

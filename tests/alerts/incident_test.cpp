@@ -22,6 +22,7 @@ AlertsConfig one_channel() {
   c.rules.for_warning = std::chrono::milliseconds(0);
   // The deadline tests move the clock by hours without results: no "no data" in between.
   c.rules.no_data_intervals = 1000;
+  c.repeat_interval = std::chrono::milliseconds(0);  // reminders: repeat_test.cpp
   return c;
 }
 

@@ -60,6 +60,8 @@ class AlertPipeline {
   // The active silence or maintenance window that mutes `a` now, if any.
   const Silence* muting(const Alert& a, std::int64_t now, bool maintenance_only) const;
   std::size_t release_unmuted(std::int64_t now);
+  // Reminders of firing alerts nobody acknowledged, every repeat_interval.
+  std::size_t repeat_unacknowledged(std::int64_t now);
   void enqueue(std::vector<OutboxMessage>& out, const std::string& text, const std::string& subject,
                std::int64_t since, const std::string& transition, const std::vector<std::string>& channels,
                std::int64_t now) const;
@@ -73,6 +75,7 @@ class AlertPipeline {
   IncidentTracker incidents_;
   std::vector<Silence> silences_;
   std::set<std::pair<std::string, std::int64_t>> suppressed_;  // firing messages not sent
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> repeats_;  // reminders enqueued
   std::function<void()> on_enqueued_;
   std::function<void()> on_store_error_;
 };
