@@ -18,6 +18,9 @@ void AlertPipeline::restore() {
   f.active_only = true;
   f.limit = 100'000;
   incidents_.restore(store_.incidents(f), store_.max_incident_id());
+  silences_ = store_.silences();
+  suppressed_.clear();
+  for (auto& k : store_.suppressed_firing()) suppressed_.insert(std::move(k));
 }
 
 std::vector<Alert> AlertPipeline::active() {
@@ -68,23 +71,68 @@ void AlertPipeline::enqueue(std::vector<OutboxMessage>& out, const std::string& 
   }
 }
 
+const Silence* AlertPipeline::muting(const Alert& a, std::int64_t now, bool maintenance_only) const {
+  for (const auto& s : silences_) {
+    if (maintenance_only && !s.maintenance) continue;
+    if (s.matches(a) && s.active_at(now, cfg_.holidays)) return &s;
+  }
+  return nullptr;
+}
+
+std::size_t AlertPipeline::release_unmuted(std::int64_t now) {
+  std::size_t released = 0;
+  for (const auto& a : engine_.active()) {
+    const std::pair key{a.fingerprint, a.since_ms};
+    if (a.state != AlertState::kFiring || !suppressed_.count(key) || muting(a, now, false)) continue;
+    if (auto r = store_.release_suppressed(a.fingerprint, a.since_ms, now); !r) {
+      spdlog::error("event=alert_release_failed fingerprint={} error=\"{}\"", a.fingerprint, r.error());
+      continue;
+    }
+    suppressed_.erase(key);
+    ++released;
+    spdlog::info("event=alert_released host={} check={} fingerprint={}", a.host, a.check, a.fingerprint);
+  }
+  return released;
+}
+
 std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vector<IncidentNotice> notices,
                                  IncidentChanges changes) {
   AlertChanges c;
   c.incidents = std::move(changes);
   const std::int64_t now = clock_();
+  std::vector<std::pair<std::string, std::int64_t>> muted, unmuted;
+  std::size_t suppressed = 0;
   for (const auto& ev : events) {
     c.alerts.push_back(ev.alert);
     if (!ev.transition) continue;
+    const bool firing = *ev.transition == Transition::kFiring;
+    const std::pair key{ev.alert.fingerprint, ev.alert.since_ms};
+    // Muted now, or a recovery whose alert was never announced: never "recovered" alone.
+    const Silence* mute = muting(ev.alert, now, false);
+    std::string reason = mute ? "muted by " + mute->label() : "";
+    if (!firing && reason.empty() && suppressed_.count(key)) reason = "its alert message was suppressed";
+    // Planned work is not a fault: no incident is opened during a maintenance window.
+    const bool maintenance = firing && muting(ev.alert, now, true) != nullptr;
     // The incident first: the alert's message names its number.
-    const auto incident = incidents_.on_alert(ev.alert, *ev.transition, c.incidents);
+    const auto incident = maintenance ? std::nullopt : incidents_.on_alert(ev.alert, *ev.transition, c.incidents);
     const std::string text = render_message(ev.alert, *ev.transition, cfg_.message,
                                             incident ? &*incident : nullptr);
     const std::string tr(to_string(*ev.transition));
+    const std::size_t first = c.messages.size();
     enqueue(c.messages, text, ev.alert.fingerprint, ev.alert.since_ms, tr, channels_for(ev.alert), now);
-    spdlog::info("event=alert_{} rule={} host={} check={} severity={} fingerprint={} incident={}", tr,
+    if (!reason.empty()) {
+      for (std::size_t i = first; i < c.messages.size(); ++i) {
+        c.messages[i].status = DeliveryStatus::kSuppressed;
+        c.messages[i].last_error = reason;
+        ++suppressed;
+      }
+      if (firing) muted.push_back(key);
+    }
+    if (!firing) unmuted.push_back(key);
+    spdlog::info("event=alert_{} rule={} host={} check={} severity={} fingerprint={} incident={}{}", tr,
                  ev.alert.rule, ev.alert.host, ev.alert.check, xj::to_string(ev.alert.severity),
-                 ev.alert.fingerprint, incident ? incident_number(incident->id) : "-");
+                 ev.alert.fingerprint, incident ? incident_number(incident->id) : "-",
+                 reason.empty() ? "" : " suppressed=\"" + reason + "\"");
   }
   for (const auto& n : notices) {
     enqueue(c.messages, render_incident_notice(n, cfg_.message), incident_number(n.incident.id), 0, n.kind,
@@ -105,8 +153,10 @@ std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vec
     if (on_store_error_) on_store_error_();
     return 0;
   }
-  if (!c.messages.empty() && on_enqueued_) on_enqueued_();
-  return c.messages.size();
+  for (auto& k : unmuted) suppressed_.erase(k);
+  for (auto& k : muted) suppressed_.insert(std::move(k));
+  if (c.messages.size() > suppressed && on_enqueued_) on_enqueued_();
+  return c.messages.size() - suppressed;
 }
 
 std::size_t AlertPipeline::on_results(const Subject& subject, const std::vector<Result>& results) {
@@ -124,7 +174,80 @@ std::size_t AlertPipeline::tick() {
   IncidentChanges changes;
   std::vector<IncidentNotice> notices;
   incidents_.tick(changes, notices);
-  return apply(engine_.tick(), std::move(notices), std::move(changes));
+  const std::size_t released = release_unmuted(clock_()) + repeat_unacknowledged(clock_());
+  if (released > 0 && on_enqueued_) on_enqueued_();
+  return released + apply(engine_.tick(), std::move(notices), std::move(changes));
+}
+
+std::size_t AlertPipeline::repeat_unacknowledged(std::int64_t now) {
+  const std::int64_t every = cfg_.repeat_interval.count();
+  if (every <= 0) return 0;
+  AlertChanges c;
+  std::vector<std::pair<std::pair<std::string, std::int64_t>, std::int64_t>> done;
+  for (const auto& a : engine_.active()) {
+    if (a.state != AlertState::kFiring || a.fired_ms == 0) continue;
+    const std::pair key{a.fingerprint, a.since_ms};
+    // The n-th reminder is due n intervals after firing; its number is part of its key, so a
+    // reminder replayed after a restart is never enqueued twice.
+    const std::int64_t n = (now - a.fired_ms) / every;
+    auto last = repeats_.find(key);
+    if (n < 1 || (last != repeats_.end() && last->second >= n)) continue;
+    if (suppressed_.count(key) || muting(a, now, false) || incidents_.acknowledged(a)) continue;
+    auto incident = incidents_.incident_of(a);
+    const std::string text = render_message(a, Transition::kFiring, cfg_.message, incident ? &*incident : nullptr,
+                                            static_cast<int>(n));
+    enqueue(c.messages, text, a.fingerprint, a.since_ms, "repeat" + std::to_string(n), channels_for(a), now);
+    done.emplace_back(key, n);
+  }
+  if (c.messages.empty()) return 0;
+  if (auto r = store_.commit(c); !r) {
+    spdlog::error("event=alert_repeat_failed messages={} error=\"{}\"", c.messages.size(), r.error());
+    if (on_store_error_) on_store_error_();
+    return 0;
+  }
+  for (const auto& [key, n] : done) {
+    repeats_[key] = n;
+    spdlog::info("event=alert_repeat fingerprint={} n={}", key.first, n);
+  }
+  return c.messages.size();
+}
+
+Expected<Silence, ActionError> AlertPipeline::add_silence(Silence s) {
+  if (s.matchers.empty()) return ActionError{400, "a silence needs at least one matcher (it would match everything)"};
+  if (!s.recurrence && (s.starts_ms == 0 || s.ends_ms == 0)) {
+    return ActionError{400, "a one-off silence needs its start and end"};
+  }
+  if (s.ends_ms != 0 && s.ends_ms <= s.starts_ms) return ActionError{400, "the end is not after the start"};
+  std::lock_guard lock(mu_);
+  s.created_ms = clock_();
+  if (s.starts_ms == 0) s.starts_ms = s.created_ms;
+  auto id = store_.add_silence(s);
+  if (!id) return ActionError{500, id.error()};
+  s.id = *id;
+  silences_.insert(silences_.begin(), s);
+  spdlog::info("event=silence_added id={} author={} matchers={}", s.label(), s.author, s.matchers.size());
+  return s;
+}
+
+Expected<Silence, ActionError> AlertPipeline::end_silence(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  const std::int64_t now = clock_();
+  for (auto& s : silences_) {
+    if (s.id != id) continue;
+    if (s.ended_ms != 0 || (s.ends_ms != 0 && now >= s.ends_ms)) {
+      return ActionError{409, s.label() + " has already ended"};
+    }
+    if (auto r = store_.end_silence(id, now); !r) return ActionError{500, r.error()};
+    s.ended_ms = now;
+    spdlog::info("event=silence_ended id={}", s.label());
+    return s;
+  }
+  return ActionError{404, "no silence or maintenance window " + std::to_string(id)};
+}
+
+std::vector<Silence> AlertPipeline::silences() {
+  std::lock_guard lock(mu_);
+  return silences_;
 }
 
 Expected<Incident, ActionError> AlertPipeline::act(std::int64_t id, const IncidentAction& action) {

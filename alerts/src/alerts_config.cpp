@@ -140,7 +140,7 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   if (a.empty()) return cfg;
   a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
                 "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
-                "routes", "incidents"});
+                "routes", "incidents", "holidays", "repeat_interval"});
   cfg.enabled = a.boolean("enabled", true);
   cfg.message.console_url = a.str("console_url");
   cfg.message.locale = a.str("locale", "zh-CN");
@@ -151,6 +151,10 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   r.for_unknown = a.duration("for_unknown", r.for_unknown, zero);
   r.for_host_down = a.duration("for_host_down", r.for_host_down, zero);
   r.recover_for = a.duration("recover_for", r.recover_for, zero);
+  cfg.repeat_interval = a.duration("repeat_interval", cfg.repeat_interval, zero);
+  if (cfg.repeat_interval.count() > 0 && cfg.repeat_interval < std::chrono::minutes(1)) {
+    a.fail("repeat_interval", "repeating more often than every minute would flood the robots; use 0 for never");
+  }
   r.no_data_intervals = static_cast<int>(a.integer("no_data_intervals", r.no_data_intervals, 1, 1000));
   cfg.message.no_data_intervals = r.no_data_intervals;
   ConfigSection flap = a.section("flapping");
@@ -189,6 +193,15 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
     }
   }
   cfg.incidents = parse_incidents(a.section("incidents"), cfg.channels);
+  for (const auto& d : a.list("holidays")) {
+    const bool shape = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+                       d.find_first_not_of("0123456789-") == std::string::npos;
+    const int month = shape ? std::stoi(d.substr(5, 2)) : 0, day = shape ? std::stoi(d.substr(8, 2)) : 0;
+    if (!shape || month < 1 || month > 12 || day < 1 || day > 31) {
+      a.fail("holidays", "'" + d + "' is not a date like 2026-10-01");
+    }
+    cfg.holidays.insert(d);
+  }
   return cfg;
 }
 

@@ -273,6 +273,20 @@ std::vector<Incident> IncidentTracker::active() const {
   return out;
 }
 
+std::optional<Incident> IncidentTracker::incident_of(const Alert& a) const {
+  for (const auto& [id, i] : active_) {
+    for (const auto& l : i.alerts) {
+      if (l.fingerprint == a.fingerprint && l.since_ms == a.since_ms) return i;
+    }
+  }
+  return std::nullopt;
+}
+
+bool IncidentTracker::acknowledged(const Alert& a) const {
+  auto i = incident_of(a);
+  return i && i->state == IncidentState::kAcknowledged;
+}
+
 std::optional<Incident> IncidentTracker::find_active(std::int64_t id) const {
   auto it = active_.find(id);
   if (it == active_.end()) return std::nullopt;

@@ -196,7 +196,8 @@ std::string format_span(std::int64_t ms) {
   return format_duration(std::chrono::milliseconds(std::max<std::int64_t>(ms, 0) / 1000 * 1000));
 }
 
-std::string render_message(const Alert& a, Transition t, const MessageContext& ctx, const Incident* incident) {
+std::string render_message(const Alert& a, Transition t, const MessageContext& ctx, const Incident* incident,
+                           int repeat) {
   auto tpl = [&](std::string_view name) {
     std::string_view s = builtin_message_template(ctx.locale, name);
     return s.empty() ? builtin_message_template("zh-CN", name) : s;
@@ -226,6 +227,7 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
     while (!base.empty() && base.back() == '/') base.pop_back();
     v["link"] = base + "/hosts/" + a.host;
   }
+  if (repeat > 0) v["repeat"] = std::to_string(repeat);
   if (incident != nullptr) {
     v["incident"] = incident_number(incident->id);
     v["incident_level"] = level_words(incident->level, ctx);

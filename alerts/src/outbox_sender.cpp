@@ -9,6 +9,7 @@ std::string_view to_string(DeliveryStatus s) {
     case DeliveryStatus::kPending: return "pending";
     case DeliveryStatus::kDelivered: return "delivered";
     case DeliveryStatus::kFailed: return "failed";
+    case DeliveryStatus::kSuppressed: return "suppressed";
   }
   return "pending";
 }

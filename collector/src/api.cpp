@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xj/collector/incident_api.hpp"
+#include "xj/collector/silence_api.hpp"
 #include "xj/collector/tokens.hpp"
 #include "xj/common/duration.hpp"
 
@@ -96,13 +97,18 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     }
     return (*licences_)(request, "api:" + caller.name);
   }
-  if (p == "/api/v1/incidents" || p.rfind("/api/v1/incidents/", 0) == 0) {
+  const bool incidents = p == "/api/v1/incidents" || p.rfind("/api/v1/incidents/", 0) == 0;
+  const bool silences = p == "/api/v1/silences" || p.rfind("/api/v1/silences/", 0) == 0;
+  if (incidents || silences) {
     TokenRow caller;
     if (auto denied = authorize(request, Role::kViewer, &caller)) return *denied;
-    if (incidents_ == nullptr) return json_error(503, "incidents need alerting: collector.yaml has no alerts: section");
+    if ((incidents ? static_cast<const void*>(incidents_) : silences_) == nullptr) {
+      return json_error(503, std::string(incidents ? "incidents" : "silences") +
+                                 " need alerting: collector.yaml has no alerts: section");
+    }
     const Role role = caller.role.value_or(Role::kViewer);
     if (request.method == "POST" && role < Role::kOperator) metrics_.count_reject("forbidden");
-    return (*incidents_)(request, caller.name, role);
+    return incidents ? (*incidents_)(request, caller.name, role) : (*silences_)(request, caller.name, role);
   }
   if (request.method != "GET") return json_error(405, request.method + " is not allowed on " + p);
   if (auto denied = authorize(request, Role::kViewer)) return *denied;

@@ -11,6 +11,7 @@
 #include "xj/checks/result.hpp"
 #include "xj/collector/ctl_client.hpp"
 #include "xj/collector/ctl_incident.hpp"
+#include "xj/collector/ctl_silence.hpp"
 #include "xj/collector/ctl_render.hpp"
 #include "xj/common/duration.hpp"
 
@@ -45,7 +46,7 @@ int ctl_main(int argc, char** argv) {
                  "would show it); set XJ_TOKEN or use --token-file FILE\n";
     return kUsage;
   }
-  CLI::App app{"xunjianctl: the xunjian collector's API (hosts, checks, series, incidents)"};
+  CLI::App app{"xunjianctl: the xunjian collector's API (hosts, checks, series, incidents, silences)"};
   app.set_version_flag("--version", std::string("xunjianctl ") + XJ_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: `xunjianctl hosts --json`
@@ -112,6 +113,8 @@ int ctl_main(int argc, char** argv) {
   l_renew->add_option("--contract", l_contract, "the renewal's contract or order");
 
   IncidentCommands incident(app);
+  SilenceCommands silence(app, /*maintenance=*/false);
+  SilenceCommands maintenance(app, /*maintenance=*/true);
 
   try {
     app.parse(argc, argv);
@@ -124,7 +127,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident, silence, maintenance (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -145,8 +148,10 @@ int ctl_main(int argc, char** argv) {
   QueryParams query;
   std::optional<nlohmann::json> post;  // set: POST this body instead of a GET
   std::string (*render)(const nlohmann::json&, const ContractZone&) = nullptr;
-  if (incident.chosen()) {
-    auto req = incident.request(*zone, now_epoch_ms());
+  if (incident.chosen() || silence.chosen() || maintenance.chosen()) {
+    auto req = incident.chosen()  ? incident.request(*zone, now_epoch_ms())
+               : silence.chosen() ? silence.request(*zone, now_epoch_ms())
+                                  : maintenance.request(*zone, now_epoch_ms());
     if (!req) return usage(req.error());
     method = req->method;
     path = req->path;

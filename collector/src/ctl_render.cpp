@@ -288,4 +288,22 @@ std::string render_incident(const json& answer, const ContractZone& zone) {
   return out;
 }
 
+std::string render_silences(const json& answer, const ContractZone& zone) {
+  // One silence (an add or expire answers {"silence": ...}) or the list.
+  json rows = field(answer, "silence").is_object() ? json::array({field(answer, "silence")}) : list(answer, "silences");
+  if (rows.empty()) return "none in force (--all shows every one)\n";
+  Table t({"ID", "ACTIVE", "FROM", "TO", "WEEKLY", "MATCHERS", "AUTHOR", "COMMENT"});
+  for (const auto& s : rows) {
+    std::string matchers;
+    for (const auto& m : list(s, "matchers")) matchers += (matchers.empty() ? "" : " ") + (m.is_string() ? m.get<std::string>() : "");
+    std::string weekly = str(s, "time").empty() ? "-" : str(s, "days") + " " + str(s, "time");
+    if (!str(s, "holidays").empty() && str(s, "holidays") != "any") weekly += " holidays:" + str(s, "holidays");
+    const std::int64_t ended = ms(s, "ended");
+    t.add({str(s, "label"), field(s, "active") == true ? "yes" : "no", time_of(s, "starts", zone),
+           ended != 0 ? zone.format(ended) + " (ended)" : time_of(s, "ends", zone), weekly, matchers, str(s, "author"),
+           str(s, "comment")});
+  }
+  return t.render();
+}
+
 }  // namespace xj

@@ -16,6 +16,7 @@
 #include "xj/collector/config.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/incident_api.hpp"
+#include "xj/collector/silence_api.hpp"
 #include "xj/collector/liveness.hpp"
 #include "xj/collector/sqlite_store.hpp"
 #include "xj/collector/ssh_targets.hpp"
@@ -95,9 +96,12 @@ int run_collector(const std::string& config_path) {
   SshPoller ssh(db, cfg.ssh, after_ingest, &metrics);
   Api api(db, metrics, std::move(ingest), std::move(licence_api).value());
   std::unique_ptr<IncidentApi> incidents;
+  std::unique_ptr<SilenceApi> silences;
   if (alerting) {
     incidents = std::make_unique<IncidentApi>(alerting->pipeline(), alerting->store(), db, cfg.alerts.message);
     api.set_incidents(incidents.get());
+    silences = std::make_unique<SilenceApi>(alerting->pipeline(), db, cfg.alerts.holidays);
+    api.set_silences(silences.get());
   }
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();

@@ -5,6 +5,7 @@
 
 #include "detail/sqlite_conn.hpp"
 #include "detail/sqlite_incidents.hpp"
+#include "detail/sqlite_silences.hpp"
 
 namespace xj {
 namespace {
@@ -67,9 +68,10 @@ class SqliteAlertStore final : public alerts::AlertStore {
       // OR IGNORE: the same (alert, transition, channel, recipient, part) is never enqueued twice.
       Query q(*conn_,
               "INSERT OR IGNORE INTO outbox(idem_key, fingerprint, transition, channel, recipient,"
-              " text, created, next_attempt) VALUES(?,?,?,?,?,?,?,?)");
+              " text, created, next_attempt, status, last_error) VALUES(?,?,?,?,?,?,?,?,?,?)");
       q.bind(m.idempotency_key, m.fingerprint, m.transition, m.channel, m.recipient, m.text,
-             m.created_ms, m.next_attempt_ms);
+             m.created_ms, m.next_attempt_ms, m.status == alerts::DeliveryStatus::kSuppressed ? 3 : 0,
+             m.last_error);
       if (!q.done()) return conn_->error("cannot enqueue message " + m.idempotency_key);
     }
     if (auto r = detail::write_incident_changes(*conn_, c.incidents); !r) return r;
@@ -177,6 +179,28 @@ class SqliteAlertStore final : public alerts::AlertStore {
     return detail::read_max_incident_id(*conn_);
   }
 
+  Expected<std::int64_t> add_silence(const alerts::Silence& s) override {
+    std::lock_guard lock(mu_);
+    return detail::insert_silence(*conn_, s);
+  }
+  Expected<bool> end_silence(std::int64_t id, std::int64_t at_ms) override {
+    std::lock_guard lock(mu_);
+    return detail::mark_silence_ended(*conn_, id, at_ms);
+  }
+  std::vector<alerts::Silence> silences() override {
+    std::lock_guard lock(mu_);
+    return detail::read_silences(*conn_);
+  }
+  std::vector<std::pair<std::string, std::int64_t>> suppressed_firing() override {
+    std::lock_guard lock(mu_);
+    return detail::read_suppressed_firing(*conn_);
+  }
+  Expected<bool> release_suppressed(const std::string& fingerprint, std::int64_t since_ms,
+                                    std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    return detail::release_suppressed(*conn_, fingerprint, since_ms, now_ms);
+  }
+
  private:
   static std::vector<OutboxMessage> read_messages(Query& q) {
     std::vector<OutboxMessage> out;
@@ -195,6 +219,7 @@ class SqliteAlertStore final : public alerts::AlertStore {
       const auto st = q.i64(10);
       m.status = st == 1   ? alerts::DeliveryStatus::kDelivered
                  : st == 2 ? alerts::DeliveryStatus::kFailed
+                 : st == 3 ? alerts::DeliveryStatus::kSuppressed
                            : alerts::DeliveryStatus::kPending;
       m.last_error = q.text(11);
       m.delivered_ms = q.i64(12);

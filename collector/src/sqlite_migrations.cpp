@@ -328,10 +328,28 @@ CREATE TABLE incident_timeline(
 CREATE INDEX incident_timeline_by_incident ON incident_timeline(incident, id);
 )sql";
 
+// Silences and maintenance windows (alerts/silence.hpp; sqlite_silences.cpp). Matchers and the
+// weekly recurrence are JSON as the API takes them; times are epoch ms, 0 = not set. A
+// suppressed message is an outbox row with status 3 (no schema change to the outbox).
+const char* const kSilences = R"sql(
+CREATE TABLE silences(
+  id INTEGER PRIMARY KEY,
+  maintenance INTEGER NOT NULL,    -- 1: a maintenance window (also keeps incidents from opening)
+  matchers TEXT NOT NULL,          -- JSON array of "name=value" / "name=~regex" ...
+  starts INTEGER NOT NULL,
+  ends INTEGER NOT NULL,           -- 0: open-ended (recurring windows)
+  recurrence TEXT NOT NULL,        -- '' one-off; JSON {days, from, to, holidays}
+  author TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  ended INTEGER NOT NULL           -- ended early by an operator (0: not)
+);
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents};
+  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents, kSilences};
   return list;
 }
 

@@ -158,3 +158,12 @@ TEST_CASE("incident levels, open_levels and notice channels are read from alerts
              Catch::Contains("collector.yaml:6: alerts.incidents.levels[0]: key 'level': 'P9' is not one of P1, P2, P3, P4"));
   CHECK_THAT(error_of(chans + "  incidents:\n    channels: [sms]\n"), Catch::Contains("no channel named 'sms'"));
 }
+
+TEST_CASE("repeat_interval defaults to 30 minutes, 0 turns reminders off, and under a minute is refused") {
+  CHECK(parse("alerts: {}\n").repeat_interval == std::chrono::minutes(30));
+  CHECK(parse("alerts:\n  repeat_interval: 0s\n").repeat_interval.count() == 0);
+  CHECK_THAT(error_of("alerts:\n  repeat_interval: 10s\n"),
+             Catch::Contains("collector.yaml:2: alerts: key 'repeat_interval'"));
+  CHECK_THAT(error_of("alerts:\n  holidays: [2026-13-01]\n"), Catch::Contains("'2026-13-01' is not a date"));
+  CHECK(parse("alerts:\n  holidays: [2026-10-01]\n").holidays.count("2026-10-01") == 1);
+}

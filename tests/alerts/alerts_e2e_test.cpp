@@ -3,6 +3,7 @@
 // group robot (it enforces the robot's key, markdown type, 4096-byte limit and rate limit),
 // and xunjianctl as built for the incident commands.
 #include <cstdlib>
+#include <ctime>
 #include <map>
 
 #include "../integration/fleet.hpp"
@@ -267,4 +268,77 @@ TEST_CASE("an operator opens, acknowledges, notes, resolves and closes an incide
   }
   auto verify = run(kCollector, {"audit", "verify", "-c", collector.config()}, dir);
   CHECK(verify.exit_code == 0);
+}
+
+TEST_CASE("a silence and a maintenance window added with xunjianctl mute killed processes' alerts, which are still recorded, and expiring the silence sends its alert once") {
+  auto dir = scratch_dir("alerts-e2e-silence");
+  RobotReceiver rx(dir / "rx");
+  AlertingCollector collector(dir / "collector", rx.port());
+  const std::string secs = std::to_string(800000 + ::getpid() % 99999);
+  const std::string secs_b = std::to_string(700000 + ::getpid() % 99999);
+  auto sleeper_a = std::make_unique<Child>("/bin/sleep", std::vector<std::string>{secs}, dir / "sleep-a.log");
+  auto sleeper_b = std::make_unique<Child>("/bin/sleep", std::vector<std::string>{secs_b}, dir / "sleep-b.log");
+  collector.start();
+  AgentOptions ao;
+  ao.id = "e2e-03";
+  ao.collector_url = collector.url();
+  ao.token_file = dir / "agent.token";
+  ao.checks = process_check("proc:a", "^/bin/sleep " + secs + "$") + process_check("proc:b", "^/bin/sleep " + secs_b + "$");
+  collector.agent_token(ao.id, ao.token_file);
+  collector.api_token("zhangsan", "operator", dir / "operator.token");
+  auto ctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> all{"--url", collector.url(), "--token-file", (dir / "operator.token").string(), "--tz", "UTC"};
+    all.insert(all.end(), args.begin(), args.end());
+    auto r = run(XJ_CTL_BIN, all, dir);
+    INFO("xunjianctl " << args[0] << " " << args[1] << " -> " << r.exit_code << "\n" << r.out);
+    return r;
+  };
+  // A window ending in an hour, typed as an operator would (local time of --tz).
+  std::time_t in_an_hour = std::time(nullptr) + 3600;
+  std::tm tm{};
+  gmtime_r(&in_an_hour, &tm);
+  char until[32];
+  std::strftime(until, sizeof until, "%Y-%m-%d %H:%M", &tm);
+  auto silence = ctl({"silence", "add", "--match", "host=e2e-03", "--match", "check=proc:a", "--for", "1h", "--comment", "升级中"});
+  REQUIRE(silence.exit_code == 0);
+  CHECK_THAT(silence.out, Catch::Contains("S-1"));
+  auto window = ctl({"maintenance", "add", "--match", "check=proc:b", "--to", until, "--comment", "机房断电演练"});
+  REQUIRE(window.exit_code == 0);
+  CHECK_THAT(window.out, Catch::Contains("M-2"));
+  auto listed = ctl({"silence", "list"});
+  CHECK_THAT(listed.out, Catch::Contains("check=proc:a"));
+  CHECK_THAT(listed.out, !Catch::Contains("M-2"));  // windows are listed by `maintenance list`
+  CHECK_THAT(ctl({"maintenance", "list"}).out, Catch::Contains("机房断电演练"));
+  CHECK(ctl({"silence", "add", "--match", "host", "--for", "1h", "--comment", "x"}).exit_code == 1);  // bad matcher: 400
+
+  AgentProc agent(dir / "agent", ao);
+  agent.start();
+  REQUIRE(wait_until(30s, [&] { return collector.status_of("proc:a") == 0 && collector.status_of("proc:b") == 0; }));
+  sleeper_a->kill(SIGKILL);
+  sleeper_b->kill(SIGKILL);
+  // Both alerts fire and are recorded, their messages kept as suppressed.
+  REQUIRE(wait_until(30s, [&] {
+    return sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 3 AND transition = 'firing'") == 2;
+  }));
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM alerts WHERE state = 'firing'") == 2);
+  // The silence mutes, the fault is still a fault: an incident for proc:a; none for planned work.
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM incidents") == 1);
+  std::this_thread::sleep_for(3s);
+  CHECK(rx.accepted("wecom").empty());
+
+  REQUIRE(ctl({"silence", "expire", "S-1"}).exit_code == 0);
+  REQUIRE(wait_until(20s, [&] { return !rx.accepted("wecom").empty(); }));
+  std::this_thread::sleep_for(3s);
+  auto got = rx.accepted("wecom");
+  REQUIRE(got.size() == 1);  // proc:a's alert, once; proc:b stays muted by the window
+  const std::string text = got[0]["content"];
+  CHECK_THAT(text, Catch::Contains("proc:a"));
+  CHECK_THAT(text, Catch::Contains("INC-0001"));
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 3") == 1);
+  CHECK(ctl({"silence", "expire", "1"}).exit_code == 1);  // already ended: 409
+  for (const char* action : {"silence.add", "maintenance.add", "silence.expire"}) {
+    INFO(action);
+    CHECK(sql_int(collector.db(), std::string("SELECT count(*) FROM audit WHERE actor = 'api:zhangsan' AND action = '") +
+                                      action + "'") == 1);
+  }
 }

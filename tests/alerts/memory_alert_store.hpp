@@ -114,6 +114,40 @@ class MemoryAlertStore final : public AlertStore {
   }
   std::int64_t max_incident_id() override { return incident_rows.empty() ? 0 : incident_rows.rbegin()->first; }
 
+  std::vector<Silence> silence_rows;  // oldest first
+  Expected<std::int64_t> add_silence(const Silence& s) override {
+    silence_rows.push_back(s);
+    silence_rows.back().id = static_cast<std::int64_t>(silence_rows.size());
+    return silence_rows.back().id;
+  }
+  Expected<bool> end_silence(std::int64_t id, std::int64_t at) override {
+    silence_rows.at(static_cast<std::size_t>(id - 1)).ended_ms = at;
+    return true;
+  }
+  std::vector<Silence> silences() override { return {silence_rows.rbegin(), silence_rows.rend()}; }
+  static std::string firing_prefix(const std::string& fp, std::int64_t since) {
+    return fp + "/" + std::to_string(since) + "/firing/";
+  }
+  std::vector<std::pair<std::string, std::int64_t>> suppressed_firing() override {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (const auto& m : outbox) {
+      if (m.status != DeliveryStatus::kSuppressed || m.transition != "firing") continue;
+      const auto since = std::stoll(m.idempotency_key.substr(m.fingerprint.size() + 1));
+      out.emplace_back(m.fingerprint, since);
+    }
+    return out;
+  }
+  Expected<bool> release_suppressed(const std::string& fp, std::int64_t since, std::int64_t now) override {
+    for (auto& m : outbox) {
+      if (m.status == DeliveryStatus::kSuppressed && m.idempotency_key.rfind(firing_prefix(fp, since), 0) == 0) {
+        m.status = DeliveryStatus::kPending;
+        m.next_attempt_ms = now;
+        m.last_error.clear();
+      }
+    }
+    return true;
+  }
+
   std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) override {
     std::vector<OutboxMessage> out;
     for (const auto& m : outbox) {

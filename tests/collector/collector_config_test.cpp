@@ -78,6 +78,7 @@ TEST_CASE("broken collector configs name file, line and key", "[collector-config
       {"collector:\n  max_body: 1KB\n", 2, "key 'max_body'"},
       {"contract:\n  timezone: Mars/Olympus\n", 2, "key 'timezone'"},
       {"contract:\n  deadline: {}\n", 2, "unknown key 'deadline'"},
+      {"contract:\n  deadlines: {P9: {respond: 1m}}\n", 2, "unknown key 'P9'"},
       {"colector: {}\n", 1, "unknown key 'colector'"},
       {"chains:\n  lag_warn: 20\n  lag_crit: 5\n", 3, "key 'lag_crit': lag_crit (5) must not be below lag_warn (20)"},
       {"chains:\n  lag: 3\n", 2, "unknown key 'lag'"},
@@ -91,4 +92,20 @@ TEST_CASE("broken collector configs name file, line and key", "[collector-config
     CHECK(e.rfind(path + ":" + std::to_string(c.line) + ": ", 0) == 0);
     CHECK(e.find(c.expected) != std::string::npos);
   }
+}
+
+TEST_CASE("the contract's deadlines in collector.yaml reach the incidents", "[collector-config]") {
+  auto cfg = load_collector_config(write("deadlines.yaml", R"(collector:
+  store: /tmp/x.db
+contract:
+  customer: 某市市场监督管理局
+  deadlines:
+    P1: {respond: 15m, repair: 1h}
+alerts:
+  incidents: {open_levels: [P1]}
+)"));
+  CHECK(cfg.alerts.incidents.deadlines[0].respond == std::chrono::minutes(15));
+  CHECK(cfg.alerts.incidents.deadlines[0].repair == std::chrono::hours(1));
+  CHECK(cfg.alerts.incidents.deadlines[1].repair == std::chrono::hours(3));  // P2 keeps the default
+  CHECK(cfg.alerts.incidents.open_levels.size() == 1);
 }

@@ -146,3 +146,63 @@ TEST_CASE("one licence shows its lifecycle with expiries in the contract zone", 
   CHECK(out.find("from_expiry=2026-11-01 00:00:00") != std::string::npos);
   CHECK(out.find("note=续签") != std::string::npos);
 }
+
+TEST_CASE("incident tables show number, level, state, deadlines and breaches in the contract zone", "[ctl]") {
+  auto zone = ContractZone::load("Asia/Shanghai");
+  REQUIRE(zone.ok());
+  const std::int64_t t0 = 1'764'547'200'000;  // 2025-12-01 00:00 UTC = 08:00 Shanghai
+  nlohmann::json inc = {{"number", "INC-0007"}, {"level", "P1"}, {"state", "acknowledged"},
+                        {"title", "db-01 proc:postgres"}, {"host", "db-01"}, {"system", "区块链平台"},
+                        {"opened", t0}, {"opened_by", "collector"}, {"acknowledged", t0 + 2'400'000},
+                        {"acknowledged_by", "api:zhangsan"}, {"resolved", 0}, {"closed", 0},
+                        {"respond_due", t0 + 1'800'000}, {"repair_due", t0 + 7'200'000},
+                        {"respond_breached", true}, {"repair_breached", false}, {"cause", "磁盘满"},
+                        {"alerts", {{{"host", "db-01"}, {"check", "proc:postgres"}, {"since", t0}, {"resolved", 0}}}},
+                        {"timeline", {{{"ts", t0}, {"kind", "opened"}, {"actor", "collector"}, {"text", "P1"}},
+                                      {{"ts", t0 + 2'400'000}, {"kind", "acknowledged"}, {"actor", "api:zhangsan"},
+                                       {"text", "到场\x1b[2J"}}}}};
+  const std::string list = render_incidents({{"incidents", {inc}}}, *zone);
+  INFO(list);
+  auto rows = lines_of(list);
+  REQUIRE(rows.size() == 2);
+  CHECK_THAT(rows[0], Catch::StartsWith("NUMBER"));
+  CHECK_THAT(rows[1], Catch::Contains("INC-0007"));
+  CHECK_THAT(rows[1], Catch::Contains("2025-12-01 08:30:00"));  // respond by
+  CHECK_THAT(rows[1], Catch::Contains("respond"));
+  CHECK(column_of(rows[0], "HOST") == column_of(rows[1], "db-01"));
+  CHECK(render_incidents({{"incidents", nlohmann::json::array()}}, *zone) == "no incidents match\n");
+
+  const std::string one = render_incident(inc, *zone);
+  INFO(one);
+  CHECK_THAT(one, Catch::Contains("2025-12-01 08:30:00  BREACHED"));
+  CHECK_THAT(one, Catch::Contains("2025-12-01 08:40:00  api:zhangsan"));
+  CHECK_THAT(one, Catch::Contains("磁盘满"));
+  CHECK_THAT(one, Catch::Contains("\nalerts\n"));
+  CHECK_THAT(one, Catch::Contains("\ntimeline\n"));
+  CHECK_THAT(one, !Catch::Contains("\x1b"));  // agent or operator text cannot drive the terminal
+  // An action's answer wraps the incident.
+  CHECK_THAT(render_incident({{"incident", inc}}, *zone), Catch::Contains("INC-0007"));
+}
+
+TEST_CASE("silence tables show number, whether in force, times, the weekly window and the matchers", "[ctl]") {
+  auto zone = ContractZone::load("UTC");
+  REQUIRE(zone.ok());
+  nlohmann::json one{{"label", "S-1"}, {"active", true}, {"starts", 1'764'547'200'000}, {"ends", 1'764'554'400'000},
+                     {"ended", 0}, {"matchers", {"host=db-01", "check=~proc:.*"}}, {"author", "api:zhangsan"},
+                     {"comment", "升级"}};
+  nlohmann::json weekly{{"label", "M-2"}, {"active", false}, {"starts", 1'764'547'200'000}, {"ends", 0},
+                        {"ended", 1'764'550'000'000}, {"matchers", {"system=平台"}}, {"days", "sat,sun"},
+                        {"time", "22:00-02:00"}, {"holidays", "skip"}, {"author", "api:lisi"}, {"comment", "补丁"}};
+  const std::string text = render_silences({{"silences", {one, weekly}}}, *zone);
+  INFO(text);
+  auto rows = lines_of(text);
+  REQUIRE(rows.size() == 3);
+  CHECK_THAT(rows[1], Catch::StartsWith("S-1  yes"));
+  CHECK_THAT(rows[1], Catch::Contains("2025-12-01 00:00:00  2025-12-01 02:00:00"));
+  CHECK(column_of(rows[0], "MATCHERS") == column_of(rows[1], "host=db-01"));
+  CHECK_THAT(rows[1], Catch::Contains("host=db-01 check=~proc:.*"));
+  CHECK_THAT(rows[2], Catch::Contains("(ended)"));
+  CHECK_THAT(rows[2], Catch::Contains("sat,sun 22:00-02:00 holidays:skip"));
+  CHECK_THAT(render_silences({{"silence", one}}, *zone), Catch::Contains("S-1"));
+  CHECK_THAT(render_silences({{"silences", nlohmann::json::array()}}, *zone), Catch::StartsWith("none in force"));
+}

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ class AlertPipeline {
   Expected<Incident, ActionError> act(std::int64_t id, const IncidentAction& action);
   // An incident an operator opens (no alert behind it); its people are notified.
   Expected<Incident, ActionError> open_incident(const NewIncident& n);
+
+  // Silences and maintenance windows: stored, then in force at once. Ending one releases the
+  // suppressed firing messages of alerts that still fire (at the next tick).
+  Expected<Silence, ActionError> add_silence(Silence s);
+  Expected<Silence, ActionError> end_silence(std::int64_t id);
+  std::vector<Silence> silences();
   // Called after messages were committed (wakes the sender).
   void set_on_enqueued(std::function<void()> f) { on_enqueued_ = std::move(f); }
   // Called when a commit to the store failed (a counter in /metrics).
@@ -50,6 +57,11 @@ class AlertPipeline {
                     IncidentChanges changes);
   std::vector<std::string> channels_for(const Alert& a) const;
   std::vector<std::string> incident_channels() const;
+  // The active silence or maintenance window that mutes `a` now, if any.
+  const Silence* muting(const Alert& a, std::int64_t now, bool maintenance_only) const;
+  std::size_t release_unmuted(std::int64_t now);
+  // Reminders of firing alerts nobody acknowledged, every repeat_interval.
+  std::size_t repeat_unacknowledged(std::int64_t now);
   void enqueue(std::vector<OutboxMessage>& out, const std::string& text, const std::string& subject,
                std::int64_t since, const std::string& transition, const std::vector<std::string>& channels,
                std::int64_t now) const;
@@ -61,6 +73,9 @@ class AlertPipeline {
   std::mutex mu_;
   RuleEngine engine_;
   IncidentTracker incidents_;
+  std::vector<Silence> silences_;
+  std::set<std::pair<std::string, std::int64_t>> suppressed_;  // firing messages not sent
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> repeats_;  // reminders enqueued
   std::function<void()> on_enqueued_;
   std::function<void()> on_store_error_;
 };

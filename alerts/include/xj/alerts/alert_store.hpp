@@ -8,6 +8,7 @@
 #include "xj/alerts/alert.hpp"
 #include "xj/alerts/incident_tracker.hpp"
 #include "xj/alerts/outbox.hpp"
+#include "xj/alerts/silence.hpp"
 #include "xj/common/expected.hpp"
 
 namespace xj::alerts {
@@ -70,6 +71,16 @@ class AlertStore {
   virtual std::vector<TimelineEntry> timeline(std::int64_t incident_id) = 0;
   // The highest incident number ever given (0: none), so numbers are never reused.
   virtual std::int64_t max_incident_id() = 0;
+
+  // Silences and maintenance windows (ids assigned by the store), all of them, newest first.
+  virtual Expected<std::int64_t> add_silence(const Silence& s) = 0;
+  virtual Expected<bool> end_silence(std::int64_t id, std::int64_t at_ms) = 0;
+  virtual std::vector<Silence> silences() = 0;
+  // The alert episodes (fingerprint, since) whose firing messages are suppressed.
+  virtual std::vector<std::pair<std::string, std::int64_t>> suppressed_firing() = 0;
+  // Their firing messages become pending, due now (the silence ended while the alert fires).
+  virtual Expected<bool> release_suppressed(const std::string& fingerprint, std::int64_t since_ms,
+                                            std::int64_t now_ms) = 0;
 };
 
 }  // namespace xj::alerts

@@ -37,6 +37,10 @@ struct AlertsConfig {
   std::vector<Route> routes;
   SenderOptions sender;
   IncidentOptions incidents;  // alerts.incidents; deadlines from contract.deadlines
+  std::set<std::string> holidays;
+  // A firing alert is announced again this often until it resolves or its incident is
+  // acknowledged (alerts.repeat_interval, 0 = never).
+  std::chrono::milliseconds repeat_interval{30 * 60'000};  // alerts.holidays: local dates "2026-10-01" (holiday calendar)
 };
 
 // Throws ConfigError. `alerts` may be empty (alerting off).

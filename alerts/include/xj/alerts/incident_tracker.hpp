@@ -106,6 +106,10 @@ class IncidentTracker {
   const IncidentOptions& options() const { return opt_; }
   std::vector<Incident> active() const;
   std::optional<Incident> find_active(std::int64_t id) const;
+  // True when the alert episode belongs to an active incident someone acknowledged.
+  bool acknowledged(const Alert& a) const;
+  // The active incident the alert episode belongs to, if any.
+  std::optional<Incident> incident_of(const Alert& a) const;
 
  private:
   Incident* active_for_host(const std::string& host);

@@ -18,8 +18,9 @@ struct MessageContext {
 
 // Markdown (WeCom, DingTalk, Feishu all read this subset).
 // With `incident`, the message names the incident the alert belongs to (number and level).
+// `repeat` > 0: the n-th reminder of a firing alert nobody acknowledged.
 std::string render_message(const Alert& alert, Transition transition, const MessageContext& ctx,
-                           const Incident* incident = nullptr);
+                           const Incident* incident = nullptr, int repeat = 0);
 // An incident notice: opened by an operator, 80 % of a deadline gone, a deadline breached.
 std::string render_incident_notice(const IncidentNotice& notice, const MessageContext& ctx);
 // The fault report (故障报告) of one incident as Markdown: its facts, the deadlines against

@@ -9,7 +9,9 @@
 
 namespace xj::alerts {
 
-enum class DeliveryStatus { kPending, kDelivered, kFailed };
+// kSuppressed: written but not to be sent (a silence or maintenance window matched the alert);
+// kept so reports count it, and released to pending if the silence ends while the alert fires.
+enum class DeliveryStatus { kPending, kDelivered, kFailed, kSuppressed };
 std::string_view to_string(DeliveryStatus s);
 
 struct OutboxMessage {

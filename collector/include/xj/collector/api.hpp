@@ -6,6 +6,7 @@
 //   GET  /api/v1/series?host=&check=&metric=&from=&to=&step=[&label.NAME=V]   viewer+
 //   GET|POST /api/v1/licences[/...]      viewer+ / operator+ (licence_registry.hpp)
 //   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
+//   /api/v1/silences...                  viewer+ to read, operator+ to act (silence_api.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -19,6 +20,7 @@
 namespace xj {
 
 class IncidentApi;
+class SilenceApi;
 
 class Api {
  public:
@@ -28,6 +30,7 @@ class Api {
   HttpResponse operator()(const HttpRequest& request) const;
   // The incident endpoints (present when alerting is on; else they answer 503).
   void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
+  void set_silences(const SilenceApi* silences) { silences_ = silences; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send. `caller`
@@ -44,6 +47,7 @@ class Api {
   IngestHandler ingest_;
   std::optional<LicenceApi> licences_;
   const IncidentApi* incidents_ = nullptr;
+  const SilenceApi* silences_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);
