@@ -36,23 +36,6 @@ def parse_status_kib(text):
     return out
 
 
-def parse_smaps_by_file(text):
-    """Rss (KiB) summed per mapped file from /proc/PID/smaps; anonymous mappings as '[anon]'."""
-    totals = {}
-    name = None
-    for line in text.splitlines():
-        first = line.split(None, 1)[0] if line.strip() else ""
-        if "-" in first and not first.endswith(":"):
-            # A mapping header: "start-end perms offset dev inode [path]".
-            fields = line.split(None, 5)
-            name = fields[5].strip() if len(fields) == 6 else "[anon]"
-            if name.startswith("[") and name not in ("[heap]", "[stack]"):
-                name = "[anon]" if name.startswith("[anon") else name
-        elif first == "Rss:" and name is not None:
-            totals[name] = totals.get(name, 0) + int(line.split()[1])
-    return totals
-
-
 def _read(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
@@ -114,13 +97,6 @@ def status_kib(pid):
 def rollup_kib(pid):
     try:
         return parse_status_kib(_read(f"/proc/{pid}/smaps_rollup"))
-    except OSError:
-        return {}
-
-
-def smaps_by_file(pid):
-    try:
-        return parse_smaps_by_file(_read(f"/proc/{pid}/smaps"))
     except OSError:
         return {}
 

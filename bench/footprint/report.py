@@ -120,19 +120,25 @@ def render(r):
         f"took {1000 * max(st['round_s']):.0f} ms at most.",
     ]
     s = r["agent_status"]
-    files = sorted(r["agent_files"].items(), key=lambda kv: -kv[1])
+    files = sorted(r["agent_files"].items(), key=lambda kv: -kv[1]["rss"])
+    libs = [(n, f) for n, f in files if n.startswith("/") and ".so" in n and "(bss)" not in n]
     out += [
         "",
         f"Agent memory at the end: VmRSS {mib(s.get('VmRSS', 0)):.1f} MiB = RssAnon "
         f"{mib(s.get('RssAnon', 0)):.1f} MiB (heap, stacks, its own data) + RssFile "
         f"{mib(s.get('RssFile', 0)):.1f} MiB (pages of the binary and shared libraries) + "
         f"RssShmem {mib(s.get('RssShmem', 0)):.1f} MiB; VmHWM {mib(s.get('VmHWM', 0)):.1f} MiB, "
-        f"{s.get('Threads', '?')} threads. Largest resident mappings (from /proc/PID/smaps):",
+        f"{s.get('Threads', '?')} threads; {len(libs)} shared libraries mapped, "
+        f"{sum(f['rss'] for _, f in libs)} KiB of them resident. Largest resident mappings "
+        f"(bench/footprint/smaps_breakdown.py over /proc/PID/smaps; code = r-x pages, read-only "
+        f"= r-- pages incl. symbol tables, relocations and RELRO, writable = rw- pages; anonymous "
+        f"memory told apart by the shape of its mappings):",
         "",
-        "| mapping | resident KiB |",
-        "|---|---|",
+        "| mapping | resident KiB | code | read-only | writable | PSS KiB |",
+        "|---|---|---|---|---|---|",
     ]
-    out += [f"| `{name}` | {kib} |" for name, kib in files[:12]]
+    out += [f"| `{name}` | {f['rss']} | {f['code']} | {f['rodata']} | {f['data']} | {f['pss']} |"
+            for name, f in files[:16]]
     bad = {c: v for c, v in statuses.items() if v != "ok"}
     out += [
         "",

@@ -26,6 +26,7 @@ import time
 import peers
 import procstat
 import report
+import smaps_breakdown
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -246,7 +247,7 @@ class Harness:
             "wall_s": wall, "rows": rows, "state": state, "targets": self.targets,
             "load": (load0, os.getloadavg()),
             "agent_status": agent_status,
-            "agent_files": procstat.smaps_by_file(self.agent.pid),
+            "agent_files": smaps_breakdown.breakdown(self.agent.pid),
             "harness_cpu_s": (rusage1.ru_utime + rusage1.ru_stime)
                              - (rusage0.ru_utime + rusage0.ru_stime),
             "targets_cpu_s": sum(targets_cpu1.values()) - sum(targets_cpu0.values()),

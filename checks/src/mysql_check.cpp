@@ -1,10 +1,9 @@
 #include "xj/checks/mysql_check.hpp"
 
-#include <mysql.h>
-
 #include <chrono>
 #include <cmath>
 
+#include "mariadb_api.hpp"
 #include "tcp_connect.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/common/duration.hpp"
@@ -27,30 +26,31 @@ unsigned seconds_ceil(std::chrono::milliseconds d) {
 }
 
 struct MysqlCloser {
-  void operator()(MYSQL* m) const { mysql_close(m); }
+  const LibMariadb* my;
+  void operator()(MYSQL* m) const { my->mysql_close(m); }
 };
 using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
 
-Expected<SqlTable> run_query(MYSQL* m, const std::string& sql) {
-  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return make_error(mysql_error(m));
+Expected<SqlTable> run_query(const LibMariadb& my, MYSQL* m, const std::string& sql) {
+  if (my.mysql_real_query(m, sql.data(), sql.size()) != 0) return make_error(my.mysql_error(m));
   SqlTable out;
-  MYSQL_RES* res = mysql_store_result(m);
+  MYSQL_RES* res = my.mysql_store_result(m);
   if (res == nullptr) {
-    if (mysql_field_count(m) != 0) return make_error(mysql_error(m));
+    if (my.mysql_field_count(m) != 0) return make_error(my.mysql_error(m));
     return out;  // a statement without rows (SET)
   }
-  const unsigned cols = mysql_num_fields(res);
-  MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  const unsigned cols = my.mysql_num_fields(res);
+  MYSQL_FIELD* fields = my.mysql_fetch_fields(res);
   for (unsigned j = 0; j < cols; ++j) out.columns.emplace_back(fields[j].name);
-  while (MYSQL_ROW row = mysql_fetch_row(res)) {
-    unsigned long* len = mysql_fetch_lengths(res);
+  while (MYSQL_ROW row = my.mysql_fetch_row(res)) {
+    unsigned long* len = my.mysql_fetch_lengths(res);
     auto& r = out.rows.emplace_back();
     for (unsigned j = 0; j < cols; ++j) {
       if (row[j] == nullptr) r.emplace_back(std::nullopt);
       else r.emplace_back(std::string(row[j], len[j]));
     }
   }
-  mysql_free_result(res);
+  my.mysql_free_result(res);
   return out;
 }
 
@@ -114,28 +114,27 @@ Result MysqlCheck::run(const RunContext& ctx) {
   if (!password) return unknown(failure(password.error()));
   Result r = make_result();
   r.details["target"] = target();
-  // mysql_init() would initialise the library itself, but not thread-safely; checks run on
-  // a pool, so do it once here (a function-local static is initialised exactly once).
-  static const int library = mysql_library_init(0, nullptr, nullptr);
-  if (library != 0) return unknown(failure("the client library failed to initialise"));
-  MysqlPtr m(mysql_init(nullptr));
+  auto lib = libmariadb();  // loads and initialises Connector/C once
+  if (!lib) return unknown(failure(lib.error()));
+  const LibMariadb& my = **lib;
+  MysqlPtr m(my.mysql_init(nullptr), MysqlCloser{&my});
   if (!m) return unknown(failure("the client library cannot allocate a connection"));
   const auto connect_for = std::min(connect_timeout_, ctx.remaining());
   const unsigned connect_s = seconds_ceil(connect_for), io_s = seconds_ceil(ctx.remaining());
-  mysql_options(m.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
-  mysql_options(m.get(), MYSQL_OPT_READ_TIMEOUT, &io_s);
-  mysql_options(m.get(), MYSQL_OPT_WRITE_TIMEOUT, &io_s);
-  mysql_options(m.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  my.mysql_options(m.get(), MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+  my.mysql_options(m.get(), MYSQL_OPT_READ_TIMEOUT, &io_s);
+  my.mysql_options(m.get(), MYSQL_OPT_WRITE_TIMEOUT, &io_s);
+  my.mysql_options(m.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
   const auto started = Clock::now();
   const bool via_socket = !socket_.empty();
-  if (mysql_real_connect(m.get(), via_socket ? "localhost" : host_.c_str(), user_.c_str(),
+  if (my.mysql_real_connect(m.get(), via_socket ? "localhost" : host_.c_str(), user_.c_str(),
                          password->c_str(), database_.empty() ? nullptr : database_.c_str(),
                          via_socket ? 0 : static_cast<unsigned>(port_),
                          via_socket ? socket_.c_str() : nullptr, 0) == nullptr) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-    const unsigned code = mysql_errno(m.get());
+    const unsigned code = my.mysql_errno(m.get());
     r.status = Status::kCritical;
-    std::string cause = condense_mysql_error(code, mysql_error(m.get()), target());
+    std::string cause = condense_mysql_error(code, my.mysql_error(m.get()), target());
     if (took + std::chrono::milliseconds(100) >= connect_for) {
       cause = "connect to " + target() + " timed out after " + format_duration(took);
     } else if ((code == 2002 || code == 2003) && !via_socket) {
@@ -159,13 +158,13 @@ Result MysqlCheck::run(const RunContext& ctx) {
   // The server stops our statements by itself at the deadline too: MariaDB's
   // max_statement_time (seconds) or MySQL's max_execution_time (ms); the other one fails.
   const double left_s = std::max<double>(0.1, static_cast<double>(ctx.remaining().count()) / 1000);
-  (void)run_query(m.get(), "SET SESSION max_statement_time = " + std::to_string(left_s));
-  (void)run_query(m.get(), "SET SESSION max_execution_time = " +
+  (void)run_query(my, m.get(), "SET SESSION max_statement_time = " + std::to_string(left_s));
+  (void)run_query(my, m.get(), "SET SESSION max_execution_time = " +
                                std::to_string(static_cast<long>(left_s * 1000)));
 
   SqlSnapshot snap;
   for (const char* name : {"status", "variables", "schemas", "processlist"}) {
-    auto rows = run_query(m.get(), sql_.at(name));
+    auto rows = run_query(my, m.get(), sql_.at(name));
     if (!rows) {
       r.status = Status::kUnknown;
       r.summary = failure("statement '" + std::string(name) + "' failed: " + rows.error());
@@ -173,8 +172,8 @@ Result MysqlCheck::run(const RunContext& ctx) {
     }
     snap[name] = std::move(rows).value();
   }
-  auto replica = run_query(m.get(), sql_.at("replica"));
-  if (!replica) replica = run_query(m.get(), sql_.at("replica_legacy"));
+  auto replica = run_query(my, m.get(), sql_.at("replica"));
+  if (!replica) replica = run_query(my, m.get(), sql_.at("replica_legacy"));
   if (!replica) {
     r.status = Status::kUnknown;
     r.summary = failure("statement 'replica' failed: " + replica.error());
@@ -186,7 +185,7 @@ Result MysqlCheck::run(const RunContext& ctx) {
   if (!evaluated) return unknown(failure(evaluated.error()));
   bool custom_alert = false;
   for (const auto& q : queries_) {
-    auto rows = run_query(m.get(), q.sql);
+    auto rows = run_query(my, m.get(), q.sql);
     auto metrics = rows ? custom_query_metrics(q, *rows)
                         : Expected<std::vector<Metric>>(make_error(rows.error()));
     if (!metrics) {
@@ -226,7 +225,10 @@ CheckSpec mysql_check_spec() {
       "read and write, and the server's `max_statement_time` (MariaDB) or "
       "`max_execution_time` (MySQL) for statements. Schema sizes of InnoDB tables come from the "
       "table statistics, which the server refreshes after about 10% of a table changed, so "
-      "growth shows in steps. Custom `queries` and `sql_dir` work as for `postgres`.\n\n"
+      "growth shows in steps. Custom `queries` and `sql_dir` work as for `postgres`. "
+      "Connector/C (`libmariadb.so.3`, Debian package `libmariadb3`, recommended by the "
+      "agent's package) is loaded at the first run, not linked; without it the run is unknown "
+      "and names the package.\n\n"
       "Least-privilege monitoring user. PROCESS shows every session in the processlist; SHOW "
       "VIEW on `*.*` makes every table visible in `information_schema.TABLES` for the sizes "
       "without giving read access to data; the replica status needs REPLICA MONITOR on "

@@ -1,12 +1,10 @@
 #include "xj/checks/odbc_check.hpp"
 
-#include <sql.h>
-#include <sqlext.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 
+#include "odbc_api.hpp"
 #include "xj/checks/kinds.hpp"
 #include "xj/checks/postgres_check.hpp"
 
@@ -20,12 +18,12 @@ SQLULEN seconds_ceil(std::chrono::milliseconds d) {
 }
 
 // "[08001] message" for the first diagnostic record (drivers put the cause there).
-std::string diag(SQLSMALLINT type, SQLHANDLE h) {
+std::string diag(const LibOdbc& odbc, SQLSMALLINT type, SQLHANDLE h) {
   SQLCHAR state[6] = {0};
   SQLCHAR msg[1024] = {0};
   SQLINTEGER native = 0;
   SQLSMALLINT len = 0;
-  if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, 1, state, &native, msg, sizeof msg, &len))) {
+  if (!SQL_SUCCEEDED(odbc.SQLGetDiagRec(type, h, 1, state, &native, msg, sizeof msg, &len))) {
     return "no diagnostic from the driver";
   }
   std::string text(reinterpret_cast<char*>(msg));
@@ -37,17 +35,18 @@ std::string diag(SQLSMALLINT type, SQLHANDLE h) {
 // One environment + connection, freed in order.
 class OdbcConnection {
  public:
-  OdbcConnection() {
-    SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_);
+  explicit OdbcConnection(const LibOdbc& odbc) : odbc_(odbc) {
+    odbc_.SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &env_);
     if (env_ != SQL_NULL_HANDLE) {
-      SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3), 0);
-      SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_);
+      odbc_.SQLSetEnvAttr(env_, SQL_ATTR_ODBC_VERSION, reinterpret_cast<SQLPOINTER>(SQL_OV_ODBC3),
+                          0);
+      odbc_.SQLAllocHandle(SQL_HANDLE_DBC, env_, &dbc_);
     }
   }
   ~OdbcConnection() {
-    if (connected_) SQLDisconnect(dbc_);
-    if (dbc_ != SQL_NULL_HANDLE) SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
-    if (env_ != SQL_NULL_HANDLE) SQLFreeHandle(SQL_HANDLE_ENV, env_);
+    if (connected_) odbc_.SQLDisconnect(dbc_);
+    if (dbc_ != SQL_NULL_HANDLE) odbc_.SQLFreeHandle(SQL_HANDLE_DBC, dbc_);
+    if (env_ != SQL_NULL_HANDLE) odbc_.SQLFreeHandle(SQL_HANDLE_ENV, env_);
   }
   OdbcConnection(const OdbcConnection&) = delete;
   OdbcConnection& operator=(const OdbcConnection&) = delete;
@@ -55,50 +54,52 @@ class OdbcConnection {
   Expected<bool> connect(const std::string& cs, std::chrono::milliseconds timeout) {
     if (dbc_ == SQL_NULL_HANDLE) return make_error("the driver manager cannot allocate handles");
     const SQLULEN secs = seconds_ceil(timeout);
-    SQLSetConnectAttr(dbc_, SQL_ATTR_LOGIN_TIMEOUT, reinterpret_cast<SQLPOINTER>(secs), 0);
-    SQLSetConnectAttr(dbc_, SQL_ATTR_CONNECTION_TIMEOUT, reinterpret_cast<SQLPOINTER>(secs), 0);
+    odbc_.SQLSetConnectAttr(dbc_, SQL_ATTR_LOGIN_TIMEOUT, reinterpret_cast<SQLPOINTER>(secs), 0);
+    odbc_.SQLSetConnectAttr(dbc_, SQL_ATTR_CONNECTION_TIMEOUT, reinterpret_cast<SQLPOINTER>(secs),
+                            0);
     SQLCHAR out[1024];
     SQLSMALLINT out_len = 0;
     std::string in = cs;
-    SQLRETURN rc = SQLDriverConnect(dbc_, nullptr, reinterpret_cast<SQLCHAR*>(in.data()),
-                                    SQL_NTS, out, sizeof out, &out_len, SQL_DRIVER_NOPROMPT);
+    SQLRETURN rc = odbc_.SQLDriverConnect(dbc_, nullptr, reinterpret_cast<SQLCHAR*>(in.data()),
+                                          SQL_NTS, out, sizeof out, &out_len, SQL_DRIVER_NOPROMPT);
     // The completed string may hold the password: overwrite both copies.
     std::fill(in.begin(), in.end(), '\0');
     std::fill(std::begin(out), std::end(out), 0);
-    if (!SQL_SUCCEEDED(rc)) return make_error(diag(SQL_HANDLE_DBC, dbc_));
+    if (!SQL_SUCCEEDED(rc)) return make_error(diag(odbc_, SQL_HANDLE_DBC, dbc_));
     connected_ = true;
     return true;
   }
 
   Expected<SqlTable> query(const std::string& sql, std::chrono::milliseconds timeout) {
     SQLHSTMT st = SQL_NULL_HANDLE;
-    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st))) {
-      return make_error(diag(SQL_HANDLE_DBC, dbc_));
+    if (!SQL_SUCCEEDED(odbc_.SQLAllocHandle(SQL_HANDLE_STMT, dbc_, &st))) {
+      return make_error(diag(odbc_, SQL_HANDLE_DBC, dbc_));
     }
     struct Free {
+      const LibOdbc& odbc;
       SQLHSTMT h;
-      ~Free() { SQLFreeHandle(SQL_HANDLE_STMT, h); }
-    } guard{st};
-    SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT, reinterpret_cast<SQLPOINTER>(seconds_ceil(timeout)),
-                   0);
+      ~Free() { odbc.SQLFreeHandle(SQL_HANDLE_STMT, h); }
+    } guard{odbc_, st};
+    odbc_.SQLSetStmtAttr(st, SQL_ATTR_QUERY_TIMEOUT,
+                         reinterpret_cast<SQLPOINTER>(seconds_ceil(timeout)), 0);
     std::string text = sql;
-    SQLRETURN rc = SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
+    SQLRETURN rc = odbc_.SQLExecDirect(st, reinterpret_cast<SQLCHAR*>(text.data()), SQL_NTS);
     SqlTable out;
     if (rc == SQL_NO_DATA) return out;
-    if (!SQL_SUCCEEDED(rc)) return make_error(diag(SQL_HANDLE_STMT, st));
+    if (!SQL_SUCCEEDED(rc)) return make_error(diag(odbc_, SQL_HANDLE_STMT, st));
     SQLSMALLINT cols = 0;
-    SQLNumResultCols(st, &cols);
+    odbc_.SQLNumResultCols(st, &cols);
     for (SQLSMALLINT j = 1; j <= cols; ++j) {
       SQLCHAR name[256] = {0};
       SQLSMALLINT name_len = 0, type = 0, digits = 0, nullable = 0;
       SQLULEN size = 0;
-      SQLDescribeCol(st, j, name, sizeof name, &name_len, &type, &size, &digits, &nullable);
+      odbc_.SQLDescribeCol(st, j, name, sizeof name, &name_len, &type, &size, &digits, &nullable);
       out.columns.emplace_back(reinterpret_cast<char*>(name));
     }
     while (cols > 0) {
-      rc = SQLFetch(st);
+      rc = odbc_.SQLFetch(st);
       if (rc == SQL_NO_DATA) break;
-      if (!SQL_SUCCEEDED(rc)) return make_error(diag(SQL_HANDLE_STMT, st));
+      if (!SQL_SUCCEEDED(rc)) return make_error(diag(odbc_, SQL_HANDLE_STMT, st));
       auto& row = out.rows.emplace_back();
       for (SQLSMALLINT j = 1; j <= cols; ++j) {
         std::string value;
@@ -106,9 +107,10 @@ class OdbcConnection {
         for (;;) {  // long values arrive in pieces (SQL_SUCCESS_WITH_INFO, 01004)
           char buf[512];
           SQLLEN ind = 0;
-          rc = SQLGetData(st, static_cast<SQLUSMALLINT>(j), SQL_C_CHAR, buf, sizeof buf, &ind);
+          rc =
+              odbc_.SQLGetData(st, static_cast<SQLUSMALLINT>(j), SQL_C_CHAR, buf, sizeof buf, &ind);
           if (rc == SQL_NO_DATA) break;
-          if (!SQL_SUCCEEDED(rc)) return make_error(diag(SQL_HANDLE_STMT, st));
+          if (!SQL_SUCCEEDED(rc)) return make_error(diag(odbc_, SQL_HANDLE_STMT, st));
           if (ind == SQL_NULL_DATA) {
             null = true;
             break;
@@ -119,14 +121,17 @@ class OdbcConnection {
           value.append(buf, got);
           if (rc == SQL_SUCCESS) break;
         }
-        if (null) row.emplace_back(std::nullopt);
-        else row.emplace_back(std::move(value));
+        if (null)
+          row.emplace_back(std::nullopt);
+        else
+          row.emplace_back(std::move(value));
       }
     }
     return out;
   }
 
  private:
+  const LibOdbc& odbc_;
   SQLHENV env_ = SQL_NULL_HANDLE;
   SQLHDBC dbc_ = SQL_NULL_HANDLE;
   bool connected_ = false;
@@ -194,7 +199,9 @@ Result OdbcCheck::run(const RunContext& ctx) {
   Result r = make_result();
   r.details["target"] = target;
   r.details["dialect"] = dialect_;
-  OdbcConnection conn;
+  auto lib = libodbc();
+  if (!lib) return unknown(failure(lib.error()));
+  OdbcConnection conn(**lib);
   const auto started = Clock::now();
   auto connected = conn.connect(odbc_connection_string(dsn_, connection_string_, user_, *password),
                                 std::min(connect_timeout_, ctx.remaining()));
@@ -280,7 +287,10 @@ CheckSpec odbc_check_spec() {
       "reached is critical with the driver's first diagnostic, e.g. `odbc check 'odbc:dm1': "
       "cannot connect to 127.0.0.1:5236: [08001] ...`. Timeouts are whole seconds and go to "
       "the driver (SQL_ATTR_LOGIN_TIMEOUT, SQL_ATTR_QUERY_TIMEOUT); a driver that ignores them "
-      "can hold a run until the agent reports it timed out.\n\n"
+      "can hold a run until the agent reports it timed out. The driver manager "
+      "(`libodbc.so.2`, Debian package `libodbc2`, which `unixodbc` installs; recommended by "
+      "the agent's package) is loaded at the first run, not linked; without it the run is "
+      "unknown and names the package.\n\n"
       "The DM, Oracle and KingbaseES statements were written from the vendors' documentation "
       "and have NOT been run against a live DM, Oracle or KingbaseES server; tests run them "
       "only through the statement parser, and run the `generic` dialect and the dm/oracle "

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "libpq_api.hpp"
 #include "pg_connection.hpp"
 #include "xj/checks/kinds.hpp"
 
@@ -55,6 +56,8 @@ class PostgresCheck : public Check {
 };
 
 Result PostgresCheck::run(const RunContext& ctx) {
+  // Without libpq nothing was measured: unknown (not critical, as a refused connection is).
+  if (auto lib = libpq(); !lib) return unknown(failure(lib.error()));
   auto password = read_password(password_file_, password_env_);
   if (!password) return unknown(failure(password.error()));
   const std::string target = PgConnection::target_of(dsn_);
@@ -191,6 +194,10 @@ CheckSpec postgres_check_spec() {
       "the deadline is cancelled). Counters since the previous run are kept in the agent's "
       "memory, so the first run after a start has no `deadlocks`, `rollbacks` or "
       "`db_growth_bytes`.\n\n"
+      "libpq (`libpq.so.5`, Debian package `libpq5`, which the agent's package recommends) is "
+      "loaded when the first postgres check is configured, not linked; without it the config "
+      "still loads and every run is unknown: `postgres check 'pg:main': libpq.so.5 cannot be "
+      "loaded (install the Debian package libpq5): ...`.\n\n"
       "Built-in SQL: the statements are compiled into the agent from `checks/sql/*.sql`. With "
       "`sql_dir`, a file `<sql_dir>/<dialect>.sql` in the same format (`-- name: <statement>` "
       "before each) replaces the built-in statements it names; it is read when the "

@@ -52,6 +52,19 @@ for deb in "$AGENT_DEB" "$COLLECTOR_DEB"; do
   pass "$name: Depends from shlibdeps ($depends)"
 done
 grep -q './usr/bin/xunjianctl$' <<<"$(dpkg-deb -c "$COLLECTOR_DEB")" || fail "collector package lacks xunjianctl"
+# The database client libraries are loaded on demand: recommended by the agent, required by
+# neither package.
+for deb in "$AGENT_DEB" "$COLLECTOR_DEB"; do
+  depends=$(dpkg-deb -f "$deb" Depends)
+  for lib in libpq5 libmariadb3 libodbc2; do
+    [[ "$depends" != *"$lib"* ]] || fail "$(dpkg-deb -f "$deb" Package) Depends on $lib: $depends"
+  done
+done
+recommends=$(dpkg-deb -f "$AGENT_DEB" Recommends)
+for lib in libpq5 libmariadb3 libodbc2; do
+  [[ "$recommends" == *"$lib"* ]] || fail "xunjian-agent does not recommend $lib: '$recommends'"
+done
+pass "database client libraries: recommended by the agent ($recommends), in no Depends"
 
 # 3. Install both.
 dpkg -i "$AGENT_DEB" "$COLLECTOR_DEB" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log"; fail "dpkg -i failed"; }
