@@ -22,6 +22,7 @@ BUILD_PKGS=(
   libmariadb-dev          # mysql check (MariaDB Connector/C, also talks to MySQL)
   unixodbc-dev            # odbc check (DM, KingbaseES, Oracle, any ODBC driver)
   tzdata                  # contract time zone (daily rollups, reports)
+  libkainjow-mustache-dev # report templates (header-only Mustache)
 )
 TEST_PKGS=(
   catch2
@@ -31,6 +32,7 @@ TEST_PKGS=(
   prometheus              # real Prometheus server scraping the collector's /metrics
   postgresql mariadb-server   # real database servers for the database check tests
   odbc-postgresql odbc-mariadb  # ODBC drivers for the odbc check tests
+  chromium poppler-utils fonts-wqy-zenhei  # PDF reports: real Chromium, pdftotext, a CJK font
 )
 
 PACKAGE_PKGS=(

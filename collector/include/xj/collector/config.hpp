@@ -9,6 +9,7 @@
 
 #include "xj/alerts/alerts_config.hpp"
 #include "xj/collector/http_server.hpp"
+#include "xj/reports/contract.hpp"
 
 namespace xj {
 
@@ -23,6 +24,7 @@ struct CollectorConfig {
   std::string timezone = "Asia/Shanghai";       // contract.timezone
   std::string customer;                         // contract.customer
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)
+  reports::ContractConfig contract;             // contract: as the reports read it
 };
 
 // Throws ConfigError.
