@@ -10,6 +10,7 @@
 #include "xj/checks/result.hpp"
 #include "xj/collector/ctl_client.hpp"
 #include "xj/collector/ctl_render.hpp"
+#include "xj/collector/ctl_report.hpp"
 #include "xj/common/duration.hpp"
 
 namespace xj {
@@ -43,7 +44,7 @@ int ctl_main(int argc, char** argv) {
                  "would show it); set XJ_TOKEN or use --token-file FILE\n";
     return kUsage;
   }
-  CLI::App app{"xunjianctl: query the xunjian collector's API (hosts, checks, series)"};
+  CLI::App app{"xunjianctl: query the xunjian collector's API (hosts, checks, series, reports)"};
   app.set_version_flag("--version", std::string("xunjianctl ") + XJ_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: `xunjianctl hosts --json`
@@ -81,6 +82,10 @@ int ctl_main(int argc, char** argv) {
   series->add_option("--to", to, "end, same forms, or now")->capture_default_str();
   series->add_option("--step", step, "bucket: 0 (raw), 1h, 1d, ... (default: chosen by the collector)");
 
+  ReportCommand report_cmd;
+  auto* report = app.add_subcommand("report", "generate reports (weekly, monthly, period), list the archive, notes");
+  add_report_command(*report, report_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -92,7 +97,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, report (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -108,6 +113,8 @@ int ctl_main(int argc, char** argv) {
   auto token = load_ctl_token(token_file, std::getenv("XJ_TOKEN"));
   if (!token) return usage(token.error());
   conn.token = std::move(token).value();
+
+  if (*report) return run_report_command(report_cmd, conn, *zone, as_json);
 
   std::string path;
   QueryParams query;

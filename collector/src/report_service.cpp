@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -140,18 +141,34 @@ bool schedule_due(const reports::Schedule& s, bool weekly, std::int64_t now, con
   return today.day > s.day || (today.day == s.day && time_reached);
 }
 
-std::vector<ArchivedReport> ReportService::run_due(std::int64_t now) {
-  std::vector<ArchivedReport> made;
+std::vector<reports::Period> ReportService::due_periods(std::int64_t now) {
+  std::vector<reports::Period> out;
   const auto off = offset();
+  // A period before the first host appeared has nothing to report: a new installation does
+  // not write a "no data" report for the week before it existed.
+  std::int64_t first_host = INT64_MAX;
+  for (const auto& h : source_.hosts()) first_host = std::min(first_host, h.first_seen_ms);
   for (const bool weekly : {true, false}) {
     const reports::Schedule& s = weekly ? contract_.weekly : contract_.monthly;
     if (!schedule_due(s, weekly, now, off)) continue;
     const reports::Period p = weekly ? reports::previous_week(now, off) : reports::previous_month(now, off);
-    if (!source_.archived(p.key(), 1).empty()) continue;
+    if (p.to_ms > first_host && source_.archived(p.key(), 1).empty()) out.push_back(p);
+  }
+  return out;
+}
+
+bool ReportService::any_due(std::int64_t now) { return !due_periods(now).empty(); }
+
+std::vector<ArchivedReport> ReportService::run_due(std::int64_t now) {
+  std::vector<ArchivedReport> made;
+  for (const reports::Period& p : due_periods(now)) {
     ReportRequest req;
     req.period = p;
-    req.formats = reports::find_chromium() ? std::vector<std::string>{"html", "pdf", "md", "json"}
-                                           : std::vector<std::string>{"html", "md", "json"};
+    req.formats = contract_.formats;
+    if (!reports::find_chromium() && std::erase(req.formats, "pdf") > 0) {
+      spdlog::error("event=report_pdf_skipped period={} error=\"chromium is not installed (Debian package "
+                    "'chromium')\"", p.key());
+    }
     req.actor = "schedule";
     auto r = generate(req);
     if (!r) {

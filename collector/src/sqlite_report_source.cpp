@@ -27,6 +27,11 @@ Labels labels_of(const std::string& text) {
   return out;
 }
 
+ArchivedReport archived_row(const Query& q) {
+  return {q.i64(0), q.text(1), q.text(2), q.text(3), q.i64(4), q.i64(5), q.text(6), q.text(7),
+          q.i64(8), q.i64(9), q.text(10)};
+}
+
 std::string json_list(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
 
 class Impl final : public SqliteReportSource {
@@ -197,11 +202,18 @@ class Impl final : public SqliteReportSource {
             "SELECT id, period_key, kind, format, from_ms, to_ms, path, sha256, bytes, created, actor"
             " FROM report_archive WHERE ?1 = '' OR period_key = ?1 ORDER BY id DESC LIMIT ?2");
     q.bind(period_key, static_cast<std::int64_t>(limit));
-    while (q.row()) {
-      out.push_back({q.i64(0), q.text(1), q.text(2), q.text(3), q.i64(4), q.i64(5), q.text(6), q.text(7),
-                     q.i64(8), q.i64(9), q.text(10)});
-    }
+    while (q.row()) out.push_back(archived_row(q));
     return out;
+  }
+
+  std::optional<ArchivedReport> archived_report(std::int64_t id) override {
+    std::lock_guard lock(mu_);
+    Query q(*conn_,
+            "SELECT id, period_key, kind, format, from_ms, to_ms, path, sha256, bytes, created, actor"
+            " FROM report_archive WHERE id = ?");
+    q.bind(id);
+    if (!q.row()) return std::nullopt;
+    return archived_row(q);
   }
 
   Expected<std::int64_t> add_note(const std::string& period_key, const std::string& text,

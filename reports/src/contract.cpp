@@ -117,7 +117,16 @@ ContractConfig parse_contract_config(const ConfigSection& c) {
       static_cast<int>(st.integer("disk_full_days", out.standards.disk_full_days, 1, 3650));
 
   ConfigSection r = c.section("reports");
-  r.allow_only({"locale", "dir", "url", "weekly", "monthly"});
+  r.allow_only({"locale", "dir", "url", "weekly", "monthly", "formats"});
+  if (r.has("formats")) {
+    out.formats = r.list("formats");
+    for (const auto& f : out.formats) {
+      if (f != "html" && f != "pdf" && f != "md" && f != "json") {
+        r.fail("formats", "'" + f + "' is not a report format (html, pdf, md, json)");
+      }
+    }
+    if (out.formats.empty()) r.fail("formats", "must name at least one format (html, pdf, md, json)");
+  }
   out.locale = r.str("locale", out.locale);
   if (out.locale != "zh-CN" && out.locale != "en") {
     r.fail("locale", "'" + out.locale + "' is not a report locale (zh-CN, en)");

@@ -40,8 +40,8 @@ namespace xj::test {
 // 2026-03-01 00:00 +08:00
 constexpr std::int64_t kMarch = 1'772'294'400'000;
 constexpr std::int64_t kApril = kMarch + 31 * kDay;
-// Changes with every build of a test file including this header.
-constexpr const char* kFixtureStamp = __DATE__ "-" __TIME__;
+// SHA-256 of this header (tests/reports/CMakeLists.txt): a changed fixture is written anew.
+constexpr const char* kFixtureStamp = XJ_FIXTURE_KEY;
 
 inline std::filesystem::path report_dir(const std::string& name) {
   auto dir = std::filesystem::path(XJ_BINARY_DIR) / "report_tests" / (name + "-" + std::to_string(::getpid()));
@@ -210,12 +210,18 @@ inline FixtureStore make_fixture_store(const std::filesystem::path& dir) {
   return fx;
 }
 
-// The fixture store shared by every test process of one build (ctest runs each case as its own
-// process): written once under a lock, then only read. A new build of the tests writes anew.
+// The fixture store shared by every test process (ctest runs each case as its own process):
+// written once under a lock, then only read; rewritten when this header changes.
 inline const FixtureStore& shared_fixture_store() {
   static const FixtureStore fx = [] {
-    const auto dir = std::filesystem::path(XJ_BINARY_DIR) / "report_tests" / ("fixture-" + std::string(kFixtureStamp));
+    const auto root = std::filesystem::path(XJ_BINARY_DIR) / "report_tests";
+    const auto dir = root / ("fixture-" + std::string(kFixtureStamp));
     std::filesystem::create_directories(dir);
+    for (const auto& old : std::filesystem::directory_iterator(root)) {  // of an older header
+      if (old.path().filename().string().rfind("fixture-", 0) == 0 && old.path() != dir) {
+        std::filesystem::remove_all(old.path());
+      }
+    }
     const int lock = ::open((dir / "lock").c_str(), O_CREAT | O_RDWR, 0600);
     REQUIRE(lock >= 0);
     REQUIRE(::flock(lock, LOCK_EX) == 0);

@@ -4,6 +4,7 @@
 //   GET  /api/v1/hosts/{id}              viewer+       host, its checks, gaps, recent changes
 //   GET  /api/v1/checks?status=&host=&kind=   viewer+
 //   GET  /api/v1/series?host=&check=&metric=&from=&to=&step=[&label.NAME=V]   viewer+
+//   /api/v1/reports...                   see report_api.hpp
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -11,6 +12,7 @@
 #include "xj/collector/collector_metrics.hpp"
 #include "xj/collector/http_types.hpp"
 #include "xj/collector/ingest.hpp"
+#include "xj/collector/report_service.hpp"
 #include "xj/collector/store.hpp"
 
 namespace xj {
@@ -19,6 +21,8 @@ class Api {
  public:
   Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest);
   HttpResponse operator()(const HttpRequest& request) const;
+  // Serves /api/v1/reports... when set (the collector's report service).
+  void set_reports(ReportService* reports) { reports_ = reports; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send.
@@ -31,6 +35,7 @@ class Api {
   Store& store_;
   CollectorMetrics& metrics_;
   IngestHandler ingest_;
+  ReportService* reports_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);

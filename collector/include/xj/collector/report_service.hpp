@@ -36,8 +36,11 @@ class ReportService {
   Expected<std::vector<ArchivedReport>> generate(const ReportRequest& request);
 
   // Runs what the schedules say is due at `now` and has not been archived yet (so a restart
-  // or a missed minute never makes a report twice, and a late start still makes it).
+  // or a missed minute never makes a report twice, and a late start still makes it). Periods
+  // that ended before the first host appeared are skipped.
   std::vector<ArchivedReport> run_due(std::int64_t now_ms);
+  // Whether run_due would make anything at `now_ms`.
+  bool any_due(std::int64_t now_ms);
 
   const std::string& dir() const { return dir_; }
   SqliteReportSource& source() { return source_; }
@@ -45,6 +48,8 @@ class ReportService {
   reports::UtcOffset offset() const;
 
  private:
+  std::vector<reports::Period> due_periods(std::int64_t now_ms);
+
   SqliteReportSource& source_;
   reports::ContractConfig contract_;
   std::string dir_;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ class SqliteReportSource : public reports::ReportSource {
   virtual Expected<std::int64_t> archive(const ArchivedReport& report) = 0;
   // Newest first; `period_key` "" for all.
   virtual std::vector<ArchivedReport> archived(const std::string& period_key, std::size_t limit) = 0;
+  virtual std::optional<ArchivedReport> archived_report(std::int64_t id) = 0;
   virtual Expected<std::int64_t> add_note(const std::string& period_key, const std::string& text,
                                           const std::string& author, std::int64_t now_ms) = 0;
   virtual std::vector<PlanNote> notes(const std::string& period_key) = 0;

@@ -49,6 +49,8 @@ struct ContractConfig {
   std::string report_dir;        // where scheduled reports are written ("" = not scheduled)
   std::string report_url;        // base URL of the archive for links in the Markdown summary
   Schedule weekly, monthly;
+  // What the schedules write; pdf is skipped (with an error logged) when Chromium is missing.
+  std::vector<std::string> formats{"html", "pdf", "md", "json"};
 };
 
 // Reads the report keys of `contract` (customer, service_company, systems, term, targets,
