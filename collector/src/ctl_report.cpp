@@ -124,7 +124,7 @@ int run_report_command(const ReportCommand& cmd, const CtlConnection& conn_in, c
   }
   // A PDF takes Chromium a while: wait longer than for a query.
   CtlConnection conn = conn_in;
-  conn.timeout = std::max<std::chrono::milliseconds>(conn.timeout, std::chrono::minutes(5));
+  conn.timeout = std::max<std::chrono::milliseconds>(conn.timeout, std::chrono::minutes(15));
   auto made = api_post(conn, "/api/v1/reports", body);
   if (!made) return fail(made.error());
   std::string text;

@@ -22,10 +22,7 @@ std::string minutes(std::int64_t ms) { return fmt(static_cast<double>(ms) / 60'0
 
 std::string verdict_class(Verdict v) { return std::string(to_string(v)); }
 
-std::string when(const Report& r, std::int64_t ms, const UtcOffset& off) {
-  (void)r;
-  return local_time_text(ms, off);
-}
+std::string when(std::int64_t ms, const UtcOffset& off) { return local_time_text(ms, off); }
 
 // The contract zone's offset at an instant, recovered from the report's days (the model keeps
 // local midnights as UTC ms).
@@ -111,8 +108,8 @@ json make_view(const Report& r, const Strings& s, bool charts) {
   v["service_company"] = r.contract.service_company;
   v["period_text"] = r.period.first_day.str() + " — " + r.period.last_day.str();
   v["term_text"] = r.contract.term_from.empty() ? "" : r.contract.term_from + " — " + r.contract.term_to;
-  v["generated_text"] = r.days.empty() ? "" : when(r, r.generated_ms, off);
-  v["data_end_text"] = r.days.empty() ? "" : when(r, r.data_end_ms, off);
+  v["generated_text"] = r.days.empty() ? "" : when(r.generated_ms, off);
+  v["data_end_text"] = r.days.empty() ? "" : when(r.data_end_ms, off);
   v["partial_period"] = r.data_end_ms < r.period.to_ms;
   v["overall"] = s.get(std::string(to_string(r.overall)));
   v["overall_cls"] = verdict_class(r.overall);
@@ -160,21 +157,29 @@ json make_view(const Report& r, const Strings& s, bool charts) {
     json row = uptime_cells(h.uptime);
     row["host"] = h.host;
     row["system"] = h.system;
-    row["first_seen"] = h.added_in_period ? when(r, h.first_seen_ms, off) + s.get("added") : "";
+    row["first_seen"] = h.added_in_period ? when(h.first_seen_ms, off) + s.get("added") : "";
     row["verdict"] = s.get(std::string(to_string(h.verdict)));
     row["cls"] = verdict_class(h.verdict);
     hosts.push_back(row);
   }
   v["hosts"] = hosts;
+  // Only the checks that were down or without data; the rest are counted (and each is an item
+  // of the appendix).
   json services = json::array();
+  std::size_t clean = 0;
   for (const auto& sv : r.services) {
+    if (sv.uptime.down_ms == 0 && sv.uptime.no_data_ms == 0) {
+      ++clean;
+      continue;
+    }
     json row = uptime_cells(sv.uptime);
     row["host"] = sv.host;
     row["check"] = sv.check;
-    row["cls"] = sv.uptime.down_ms > 0 ? "abnormal" : "normal";
+    row["cls"] = sv.uptime.down_ms > 0 ? "abnormal" : "";
     services.push_back(row);
   }
   v["services"] = services;
+  v["services_clean"] = clean > 0 ? s.get("services_clean", std::to_string(clean)) : "";
 
   json res = json::array(), disks = json::array();
   std::vector<std::pair<double, ChartSeries>> disk_series;
@@ -266,14 +271,14 @@ json make_view(const Report& r, const Strings& s, bool charts) {
   json carried = json::array();
   for (const auto& i : r.carried_over) {
     json row = item_row(i, s);
-    row["since"] = i.since_ms != 0 ? when(r, i.since_ms, off) : "—";
+    row["since"] = i.since_ms != 0 ? when(i.since_ms, off) : "—";
     carried.push_back(row);
   }
   v["carried"] = carried;
   json ni = json::array();
   for (const auto& n : r.not_inspected) {
     std::string reason = s.get("reason_" + n.reason);
-    if (n.reason == "gap") reason += " " + when(r, n.from_ms, off) + " — " + when(r, n.to_ms, off);
+    if (n.reason == "gap") reason += " " + when(n.from_ms, off) + " — " + when(n.to_ms, off);
     ni.push_back({{"host", n.host}, {"check", n.check.empty() ? s.get("whole_host") : n.check},
                   {"reason", reason}, {"no_data_min", minutes(n.no_data_ms)}});
   }

@@ -73,6 +73,7 @@ TEST_CASE("the Chinese HTML report has every section and the model's numbers", "
   CHECK(has(h, "本系统尚未记录故障事件"));
   CHECK(has(h, "（期内新增）"));
   CHECK(has(h, "采集端丢弃数据"));
+  CHECK(has(h, "其余 35 项进程、端口与 HTTP 检查期内无中断"));  // 40 less web-03 nginx, db-02 x2, db-05 x2 (gap)
   CHECK(has(h, "@media print"));
   CHECK(has(h, "page-break-before"));
   CHECK(std::count(h.begin(), h.end(), '<') > 100);

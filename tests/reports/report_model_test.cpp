@@ -304,3 +304,18 @@ TEST_CASE("the JSON model carries the numbers of the report", "[reports]") {
   CHECK(j["abnormal_items"] == 9);
   CHECK(j["deliveries"]["success_rate_pct"].get<double>() == Approx(100.0 * 5 / 6));
 }
+
+TEST_CASE("the weekly inspection report covers Monday to Sunday and that week's outage", "[reports]") {
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  const Period week = week_of(LocalDate{2026, 3, 12}, off);  // a Thursday
+  CHECK(week.key() == "week-2026-03-09");
+  CHECK(week.from_ms == kMarch + 8 * kDay);
+  const Report r = build_report(*src, fixture_contract(), week, BuildOptions{fixture().now});
+  CHECK(r.kind == ReportKind::kWeekly);
+  CHECK(r.days.size() == 7);
+  CHECK(host(r, "web-03").uptime.window_ms == 7 * kDay);
+  CHECK(host(r, "web-03").uptime.down_ms == 90 * kMin);
+  CHECK(host(r, "db-02").uptime.down_ms == 0);  // its outage is on 03-20
+  CHECK(r.alerts.total == 3);                   // web-03 on 03-10, 03-13 and 03-14
+}

@@ -13,7 +13,7 @@ namespace xj::reports {
 
 struct PdfOptions {
   std::string chromium;  // the browser's path; "" = chromium or chromium-browser from PATH
-  std::chrono::milliseconds timeout{120'000};
+  std::chrono::milliseconds timeout{600'000};  // 500 hosts x 30 checks: ~2 min on a loaded 2-core box
 };
 
 // The Chromium to use, if one is installed.
