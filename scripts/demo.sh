@@ -42,6 +42,9 @@ sed -e "s|^  listen: .*|  listen: 127.0.0.1:$PORT|" \
 if [[ ! -s "$DEMO/agent.token" ]]; then
   "$COLLECTOR" token create --agent "$HOST_ID" -c "$DEMO/collector.yaml" 2>/dev/null >"$DEMO/agent.token"
 fi
+if [[ ! -s "$DEMO/operator.token" ]]; then
+  "$COLLECTOR" token create --api demo-operator --role operator -c "$DEMO/collector.yaml" 2>/dev/null >"$DEMO/operator.token"
+fi
 if [[ ! -s "$DEMO/viewer.token" ]]; then
   "$COLLECTOR" token create --api demo --role viewer -c "$DEMO/collector.yaml" 2>/dev/null >"$DEMO/viewer.token"
 fi
@@ -100,6 +103,17 @@ else
   echo "$body" | python3 -m json.tool | head -40
 fi
 
+# A report of this week so far (巡检报告), made by the collector and fetched by xunjianctl.
+REPORT_LINE="(xunjianctl not built: no report)"
+if [[ -x "$CTL" ]]; then
+  echo
+  echo "== xunjianctl report weekly --date $(date +%F) --format html,md,json -o $DEMO/reports"
+  if XJ_URL=$URL XJ_TOKEN=$(cat "$DEMO/operator.token") "$CTL" report weekly --date "$(date +%F)" \
+       --format html,md,json -o "$DEMO/reports"; then
+    REPORT_LINE=$(ls "$DEMO"/reports/*.html | head -1)
+  fi
+fi
+
 cat <<EOF
 
 Xunjian is running on this machine.
@@ -115,7 +129,8 @@ cat <<EOF
   Configs, logs     $DEMO/{collector,agent}.yaml   $DEMO/{collector,agent}.log
   One-shot table    $AGENT check -c $DEMO/agent.yaml --state-dir $DEMO/agent-state
   Audit log         $COLLECTOR audit verify -c $DEMO/collector.yaml
-  (The web console and the generated reports are not built yet: issues 9 and 7.)
+  Generated report  $REPORT_LINE   (open it in a browser; --format pdf needs chromium)
+  (The web console is not built yet: issue 9.)
 
 Press Ctrl-C to stop.
 EOF

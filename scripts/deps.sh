@@ -22,6 +22,7 @@ BUILD_PKGS=(
   libmariadb-dev          # mysql check (MariaDB Connector/C, also talks to MySQL)
   unixodbc-dev            # odbc check (DM, KingbaseES, Oracle, any ODBC driver)
   tzdata                  # contract time zone (daily rollups, reports)
+  libkainjow-mustache-dev # report templates (header-only Mustache)
 )
 TEST_PKGS=(
   catch2
@@ -32,6 +33,7 @@ TEST_PKGS=(
   postgresql mariadb-server   # real database servers for the database check tests
   odbc-postgresql odbc-mariadb  # ODBC drivers for the odbc check tests
   openssh-server openssh-client # real sshd for the agentless (SSH) tests; ssh-keygen makes their keys
+  chromium poppler-utils fonts-wqy-zenhei  # PDF reports: real Chromium, pdftotext, a CJK font
 )
 
 PACKAGE_PKGS=(

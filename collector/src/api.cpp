@@ -4,6 +4,7 @@
 
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
+#include "xj/collector/report_api.hpp"
 #include "xj/collector/tokens.hpp"
 #include "xj/common/duration.hpp"
 
@@ -109,6 +110,12 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     const Role role = caller.role.value_or(Role::kViewer);
     if (request.method == "POST" && role < Role::kOperator) metrics_.count_reject("forbidden");
     return incidents ? (*incidents_)(request, caller.name, role) : (*silences_)(request, caller.name, role);
+  }
+  if (reports_ != nullptr && (p == "/api/v1/reports" || p.rfind("/api/v1/reports/", 0) == 0)) {
+    if (auto denied = authorize(request, Role::kViewer)) return *denied;
+    auto row = store_.find_token(token_hash(bearer_token(request.header("authorization"))));
+    const bool may_write = row && row->role && role_rank(*row->role) >= role_rank(Role::kOperator);
+    return handle_report_api(request, *reports_, store_, "api:" + (row ? row->name : ""), may_write);
   }
   if (request.method != "GET") return json_error(405, request.method + " is not allowed on " + p);
   if (auto denied = authorize(request, Role::kViewer)) return *denied;

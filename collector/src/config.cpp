@@ -7,6 +7,7 @@
 #include "xj/common/config_error.hpp"
 #include "xj/common/config_section.hpp"
 #include "xj/common/yaml_file.hpp"
+#include "xj/reports/contract.hpp"
 
 namespace xj {
 namespace {
@@ -62,10 +63,12 @@ CollectorConfig load_collector_config(const std::string& path) {
     c.fail("log_level", "'" + cfg.log_level + "' is not one of trace, debug, info, warn, error");
   }
 
-  // Only the contract keys the collector uses so far; alerts and reports add theirs.
+  // The contract keys the collector and the reports use; alerts and incidents add theirs.
   ConfigSection contract = root.section("contract");
-  contract.allow_only({"customer", "timezone", "deadlines"});
+  contract.allow_only({"customer", "timezone", "deadlines", "service_company", "term", "targets", "systems",
+                       "availability_kinds", "standards", "reports"});
   cfg.customer = contract.str("customer");
+  cfg.contract = reports::parse_contract_config(contract);
   cfg.timezone = contract.str("timezone", cfg.timezone);
   if (!valid_timezone(cfg.timezone)) {
     contract.fail("timezone", "'" + cfg.timezone +

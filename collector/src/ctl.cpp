@@ -13,6 +13,7 @@
 #include "xj/collector/ctl_incident.hpp"
 #include "xj/collector/ctl_silence.hpp"
 #include "xj/collector/ctl_render.hpp"
+#include "xj/collector/ctl_report.hpp"
 #include "xj/common/duration.hpp"
 
 namespace xj {
@@ -46,7 +47,7 @@ int ctl_main(int argc, char** argv) {
                  "would show it); set XJ_TOKEN or use --token-file FILE\n";
     return kUsage;
   }
-  CLI::App app{"xunjianctl: the xunjian collector's API (hosts, checks, series, incidents, silences)"};
+  CLI::App app{"xunjianctl: the xunjian collector's API (hosts, checks, series, licences, incidents, silences, reports)"};
   app.set_version_flag("--version", std::string("xunjianctl ") + XJ_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command: `xunjianctl hosts --json`
@@ -115,6 +116,9 @@ int ctl_main(int argc, char** argv) {
   IncidentCommands incident(app);
   SilenceCommands silence(app, /*maintenance=*/false);
   SilenceCommands maintenance(app, /*maintenance=*/true);
+  ReportCommand report_cmd;
+  auto* report = app.add_subcommand("report", "generate reports (weekly, monthly, period), list the archive, notes");
+  add_report_command(*report, report_cmd);
 
   try {
     app.parse(argc, argv);
@@ -127,7 +131,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident, silence, maintenance (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident, silence, maintenance, report (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -143,6 +147,8 @@ int ctl_main(int argc, char** argv) {
   auto token = load_ctl_token(token_file, std::getenv("XJ_TOKEN"));
   if (!token) return usage(token.error());
   conn.token = std::move(token).value();
+
+  if (*report) return run_report_command(report_cmd, conn, *zone, as_json);
 
   std::string path, method = "GET", body;
   QueryParams query;

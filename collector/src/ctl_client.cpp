@@ -79,15 +79,15 @@ std::string describe_http_status(int status) {
 }
 
 Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query) {
-  return api_call(conn, "GET", path, query, "");
+  return api_call(conn, "GET", path, query, "", true);
 }
 
 Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body) {
-  return api_call(conn, "POST", path, {}, body.dump());
+  return api_call(conn, "POST", path, {}, body.dump(), true);
 }
 
 Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& method, const std::string& path,
-                             const QueryParams& query, const std::string& body) {
+                             const QueryParams& query, const std::string& body, bool want_json) {
   std::string url = base_without_slash(conn.base_url) + path;
   char sep = '?';
   for (const auto& [k, v] : query) {
@@ -97,10 +97,8 @@ Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& metho
   HttpClientRequest req;
   req.method = method;
   req.url = url;
-  if (method != "GET") {
-    req.body = body;
-    req.headers.emplace_back("Content-Type", "application/json");
-  }
+  req.body = body;
+  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   req.timeout = conn.timeout;
   req.ca_file = conn.ca_file;
   // A fleet's check list can be large; a cut-off answer would only fail as "not JSON".
@@ -136,7 +134,7 @@ Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& metho
   if (resp->body_truncated) {
     return make_error(method + " " + url + ": the answer is larger than 256 MiB; narrow it with --host or --kind");
   }
-  if (answer.json.is_discarded() && !answer.text) {
+  if (want_json && answer.json.is_discarded() && !answer.text) {
     return make_error(method + " " + url + ": the answer is not JSON (is " + conn.base_url + " a xunjian collector?)");
   }
   return answer;

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -18,6 +19,8 @@
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
 #include "xj/collector/liveness.hpp"
+#include "xj/collector/report_service.hpp"
+#include "xj/collector/sqlite_report_source.hpp"
 #include "xj/collector/sqlite_store.hpp"
 #include "xj/collector/ssh_targets.hpp"
 #include "xj/common/config_error.hpp"
@@ -103,6 +106,19 @@ int run_collector(const std::string& config_path) {
     silences = std::make_unique<SilenceApi>(alerting->pipeline(), db, cfg.alerts.holidays);
     api.set_silences(silences.get());
   }
+  // Reports: generated on request (API) and on the contract's schedules, archived with SHA-256.
+  auto report_source = open_sqlite_report_source(cfg.store_path, cfg.timezone);
+  if (!report_source) {
+    spdlog::critical("event=collector_failed error=\"{}\"", report_source.error());
+    std::cerr << report_source.error() << "\n";
+    return 1;
+  }
+  const std::string report_dir =
+      !cfg.contract.report_dir.empty()
+          ? cfg.contract.report_dir
+          : (std::filesystem::path(cfg.store_path).parent_path() / "reports").string();
+  ReportService reports(**report_source, cfg.contract, report_dir, [] { return now_epoch_ms(); });
+  api.set_reports(&reports);
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {
@@ -124,13 +140,15 @@ int run_collector(const std::string& config_path) {
                  cfg.ssh.workers);
   }
 
-  // Housekeeping: liveness sweeps every half heartbeat, store maintenance every 5 minutes.
+  // Housekeeping: liveness sweeps every half heartbeat, store maintenance every 5 minutes,
+  // report schedules every minute.
   std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
   std::thread housekeeping([&] {
     auto sweep_every = std::max<std::chrono::milliseconds>(cfg.heartbeat / 2, std::chrono::milliseconds(500));
     auto next_maintain = std::chrono::steady_clock::now();
+    auto next_reports = next_maintain;
     std::unique_lock lock(mu);
     while (!stopping) {
       lock.unlock();
@@ -141,6 +159,15 @@ int run_collector(const std::string& config_path) {
           spdlog::error("event=maintain_failed error=\"{}\"", m.error());
         }
         next_maintain = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+      }
+      if (std::chrono::steady_clock::now() >= next_reports) {
+        // A report due now needs its last day rolled up first.
+        const std::int64_t now = now_epoch_ms();
+        if (reports.any_due(now)) {
+          if (auto m = db.maintain(now); !m) spdlog::error("event=maintain_failed error=\"{}\"", m.error());
+          reports.run_due(now);
+        }
+        next_reports = std::chrono::steady_clock::now() + std::chrono::minutes(1);
       }
       lock.lock();
       cv.wait_for(lock, sweep_every, [&] { return stopping; });

@@ -346,10 +346,41 @@ CREATE TABLE silences(
 );
 )sql";
 
+// Reports (reports/; collector/src/sqlite_report_source.cpp):
+// - report_archive: every generated report file with its SHA-256, so a signed PDF can be
+//   matched to what the collector produced (运维有痕、可追溯).
+// - report_notes: operator-written notes per period (next month's plan), shown in the report
+//   of that period; period_key is Period::key() ("month-2026-03").
+const char* const kReports = R"sql(
+CREATE TABLE report_archive(
+  id INTEGER PRIMARY KEY,
+  period_key TEXT NOT NULL,
+  kind TEXT NOT NULL,              -- weekly, monthly, period
+  format TEXT NOT NULL,            -- html, pdf, md, json
+  from_ms INTEGER NOT NULL,
+  to_ms INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,            -- lower-case hex of the file's bytes
+  bytes INTEGER NOT NULL,
+  created INTEGER NOT NULL,
+  actor TEXT NOT NULL              -- "schedule", "cli:root", "api:alice"
+);
+CREATE INDEX report_archive_by_period ON report_archive(period_key, id);
+
+CREATE TABLE report_notes(
+  id INTEGER PRIMARY KEY,
+  period_key TEXT NOT NULL,
+  text TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE INDEX report_notes_by_period ON report_notes(period_key, id);
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents, kSilences};
+  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents, kSilences, kReports};
   return list;
 }
 

@@ -7,6 +7,7 @@
 //   GET|POST /api/v1/licences[/...]      viewer+ / operator+ (licence_registry.hpp)
 //   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
 //   /api/v1/silences...                  viewer+ to read, operator+ to act (silence_api.hpp)
+//   /api/v1/reports...                   see report_api.hpp
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -15,6 +16,7 @@
 #include "xj/collector/http_types.hpp"
 #include "xj/collector/ingest.hpp"
 #include "xj/collector/licence_registry.hpp"
+#include "xj/collector/report_service.hpp"
 #include "xj/collector/store.hpp"
 
 namespace xj {
@@ -31,6 +33,8 @@ class Api {
   // The incident endpoints (present when alerting is on; else they answer 503).
   void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
   void set_silences(const SilenceApi* silences) { silences_ = silences; }
+  // Serves /api/v1/reports... when set (the collector's report service).
+  void set_reports(ReportService* reports) { reports_ = reports; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send. `caller`
@@ -48,6 +52,7 @@ class Api {
   std::optional<LicenceApi> licences_;
   const IncidentApi* incidents_ = nullptr;
   const SilenceApi* silences_ = nullptr;
+  ReportService* reports_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);

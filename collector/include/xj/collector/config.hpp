@@ -11,6 +11,7 @@
 #include "xj/collector/chain_view.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/ssh_targets.hpp"
+#include "xj/reports/contract.hpp"
 
 namespace xj {
 
@@ -27,6 +28,7 @@ struct CollectorConfig {
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)
   ChainViewConfig chains;                       // chains: (the defaults when absent)
   SshConfig ssh;                                // ssh: agentless targets (none when absent)
+  reports::ContractConfig contract;             // contract: as the reports read it
 };
 
 // Throws ConfigError.

@@ -41,9 +41,10 @@ struct ApiAnswer {
 // body is an error like "GET http://h:8443/api/v1/hosts: token refused (401): unknown or
 // revoked token" or "GET http://h:8443/api/v1/hosts: cannot reach the collector: connect ...".
 Expected<ApiAnswer> api_get(const CtlConnection& conn, const std::string& path, const QueryParams& query = {});
-// POST `body` as JSON to base_url + path; 200 and 201 are success, errors as for api_get.
+// POST a JSON body; the answer must be JSON.
 Expected<ApiAnswer> api_post(const CtlConnection& conn, const std::string& path, const nlohmann::json& body);
+// Any method; `want_json` false takes any body (a report file's bytes).
 Expected<ApiAnswer> api_call(const CtlConnection& conn, const std::string& method, const std::string& path,
-                             const QueryParams& query, const std::string& body);
+                             const QueryParams& query, const std::string& body, bool want_json = true);
 
 }  // namespace xj

@@ -13,6 +13,8 @@ std::string generate_token(TokenKind kind);
 
 // Lower-case hex SHA-256 of the token: what the store keeps and looks up.
 std::string token_hash(std::string_view token);
+// Lower-case hex SHA-256 of any bytes (archived reports).
+std::string sha256_hex(std::string_view bytes);
 
 // The token from "Authorization: Bearer <token>", or "" when absent or malformed.
 std::string bearer_token(std::string_view authorization_header);

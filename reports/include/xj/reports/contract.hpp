@@ -1,0 +1,64 @@
+// The `contract:` section of collector.yaml as the reports read it: who the customer and the
+// service company are, which hosts make up each system (by labels), the contract term, the
+// availability target, the reference standards of the inspection items and the schedules.
+// Validated at load; errors name file, line and key.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xj {
+class ConfigSection;
+}
+
+namespace xj::reports {
+
+struct SystemSpec {
+  std::string name;
+  std::map<std::string, std::string> match;  // host labels that must all be equal
+};
+
+// Reference standards (参考标准) of the resource items; defaults are the checks' default
+// warning thresholds, so a report and an alert agree on what is too much.
+struct Standards {
+  double cpu_pct = 85;     // average CPU busy
+  double memory_pct = 90;  // average memory used (100 - available)
+  double disk_pct = 80;    // space used at the end of the period
+  int disk_full_days = 30; // a disk forecast to fill within this is a risk
+};
+
+struct Schedule {
+  bool enabled = true;
+  int weekday = 1;  // weekly: 1 Monday .. 7 Sunday
+  int day = 1;      // monthly: day of month
+  int hour = 8, minute = 0;
+};
+
+struct ContractConfig {
+  std::string customer;
+  std::string service_company;
+  std::string term_from, term_to;  // YYYY-MM-DD, inclusive; "" when not configured
+  double availability_target = 99.9;  // percent
+  std::vector<SystemSpec> systems;
+  // Check kinds whose critical time counts as the host being down.
+  std::vector<std::string> availability_kinds{"alive", "process", "port", "http"};
+  Standards standards;
+  std::string locale = "zh-CN";  // "zh-CN" or "en"
+  std::string report_dir;        // where scheduled reports are written ("" = not scheduled)
+  std::string report_url;        // base URL of the archive for links in the Markdown summary
+  Schedule weekly, monthly;
+  // What the schedules write; pdf is skipped (with an error logged) when Chromium is missing.
+  std::vector<std::string> formats{"html", "pdf", "md", "json"};
+};
+
+// Reads the report keys of `contract` (customer, service_company, systems, term, targets,
+// availability_kinds, standards, reports). The caller checks for unknown keys, since other
+// parts own keys of the same section (timezone, deadlines). Throws ConfigError.
+ContractConfig parse_contract_config(const ConfigSection& contract);
+
+// "2026-03-01" -> true when it is a valid calendar date.
+bool valid_date(const std::string& text);
+
+}  // namespace xj::reports

@@ -1,0 +1,301 @@
+#include "detail/report_view.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "detail/templates.hpp"
+#include "xj/reports/svg_chart.hpp"
+
+namespace xj::reports::detail {
+namespace {
+
+using nlohmann::json;
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+std::string minutes(std::int64_t ms) { return fmt(static_cast<double>(ms) / 60'000.0, ms % 60'000 == 0 ? 0 : 1); }
+
+std::string verdict_class(Verdict v) { return std::string(to_string(v)); }
+
+std::string when(std::int64_t ms, const UtcOffset& off) { return local_time_text(ms, off); }
+
+// The contract zone's offset at an instant, recovered from the report's days (the model keeps
+// local midnights as UTC ms).
+UtcOffset offset_of(const Report& r) {
+  return [days = r.day_ms, dates = r.days](std::int64_t t) -> std::int64_t {
+    if (days.empty()) return 8 * 3'600'000;  // no days: never formatted (empty period)
+    std::size_t i = 0;
+    while (i + 1 < days.size() && days[i + 1] <= t) ++i;
+    return days_from_civil(dates[i]) * 86'400'000 - days[i];
+  };
+}
+
+json item_row(const InspectionItem& i, const Strings& s) {
+  std::string content = i.host + " " + s.get("subject_" + i.subject);
+  if (!i.target.empty()) content += " " + i.target;
+  std::string standard, result;
+  if (i.subject == "availability") {
+    standard = s.get("std_min", fmt_pct(i.standard, 1));
+    result = fmt_pct(i.value, 3);
+  } else if (i.subject == "service") {
+    standard = s.get("std_no_downtime");
+    result = s.get("res_down", i.value ? fmt(*i.value, 0) : "—");
+  } else if (i.subject == "cpu" || i.subject == "memory") {
+    standard = s.get("std_max", fmt_pct(i.standard, 0));
+    result = s.get("res_avg", fmt_pct(i.value, 1));
+  } else if (i.subject == "disk") {
+    standard = s.get("std_max", fmt_pct(i.standard, 0));
+    result = s.get("res_last", fmt_pct(i.value, 1));
+  } else if (i.subject == "expiry") {
+    standard = s.get("std_expiry");
+    result = s.get("res_days", i.value ? fmt(*i.value, 1) : "—");
+  } else {
+    standard = s.get("std_status");
+    result = s.get("res_status", s.get("status_" + i.status));
+  }
+  return {{"content", content}, {"standard", standard}, {"result", result},
+          {"verdict", s.get(std::string(to_string(i.verdict)))}, {"cls", verdict_class(i.verdict)}};
+}
+
+json uptime_cells(const Uptime& u) {
+  return {{"availability", fmt_pct(u.availability_pct(), 3)}, {"down_min", minutes(u.down_ms)},
+          {"no_data_min", minutes(u.no_data_ms)}, {"coverage", fmt_pct(u.coverage_pct(), 2)},
+          {"events", u.down_events}};
+}
+
+}  // namespace
+
+Expected<Strings> Strings::load(const std::string& locale) {
+  const std::string_view text = builtin_report_file(locale + ".json");
+  if (text.empty()) return make_error("reports: no strings for locale '" + locale + "' (zh-CN, en)");
+  Strings s;
+  s.j_ = json::parse(text, nullptr, false);
+  if (!s.j_.is_object()) return make_error("reports: templates/reports/" + locale + ".json is not a JSON object");
+  return s;
+}
+
+std::string Strings::get(const std::string& key, const std::string& v, const std::string& host,
+                         const std::string& target) const {
+  auto it = j_.find(key);
+  if (it == j_.end() || !it->is_string()) return key;
+  std::string out = it->get<std::string>();
+  out = replace_all(out, "{v}", v);
+  out = replace_all(out, "{host}", host);
+  return replace_all(out, "{target}", target);
+}
+
+std::string fmt(double v, int decimals) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string fmt_pct(std::optional<double> v, int decimals) { return v ? fmt(*v, decimals) + "%" : "—"; }
+
+json make_view(const Report& r, const Strings& s, bool charts) {
+  const UtcOffset off = offset_of(r);
+  json v;
+  v["t"] = s.all();
+  const std::string kind(to_string(r.kind));
+  v["title"] = s.get("title_" + kind);
+  v["is_monthly"] = r.kind == ReportKind::kMonthly;
+  v["customer"] = r.contract.customer;
+  v["service_company"] = r.contract.service_company;
+  v["period_text"] = r.period.first_day.str() + " — " + r.period.last_day.str();
+  v["term_text"] = r.contract.term_from.empty() ? "" : r.contract.term_from + " — " + r.contract.term_to;
+  v["generated_text"] = r.days.empty() ? "" : when(r.generated_ms, off);
+  v["data_end_text"] = r.days.empty() ? "" : when(r.data_end_ms, off);
+  v["partial_period"] = r.data_end_ms < r.period.to_ms;
+  v["overall"] = s.get(std::string(to_string(r.overall)));
+  v["overall_cls"] = verdict_class(r.overall);
+  v["hosts_total"] = r.hosts_total;
+  v["checks_total"] = r.checks_total;
+  v["abnormal_items"] = r.abnormal_count();
+  v["alerts_total"] = r.alerts.total;
+  const auto& d = r.deliveries;
+  v["delivery_rate"] = d.delivered + d.failed > 0
+                           ? fmt_pct(100.0 * static_cast<double>(d.delivered) / static_cast<double>(d.delivered + d.failed), 1) +
+                                 " (" + std::to_string(d.delivered) + "/" + std::to_string(d.delivered + d.failed) + ")"
+                           : "—";
+
+  json systems = json::array();
+  Chart avail;
+  avail.title = s.get("chart_availability");
+  avail.y_unit = "%";
+  avail.reference = r.contract.availability_target;
+  for (const auto& day : r.days) avail.x_labels.push_back(day.str().substr(5));
+  for (const auto& sys : r.systems) {
+    json row = uptime_cells(sys.uptime);
+    row["name"] = sys.name.empty() ? s.get("all_hosts") : sys.name;
+    row["hosts"] = sys.hosts.size();
+    row["target"] = fmt_pct(sys.target_pct, 1);
+    row["verdict"] = s.get(std::string(to_string(sys.verdict)));
+    row["cls"] = verdict_class(sys.verdict);
+    systems.push_back(row);
+    avail.series.push_back({row["name"].get<std::string>(), sys.daily_pct});
+  }
+  v["systems"] = systems;
+  if (charts && !r.days.empty()) {
+    double lo = r.contract.availability_target;
+    for (const auto& se : avail.series) {
+      for (const auto& x : se.values) {
+        if (x) lo = std::min(lo, *x);
+      }
+    }
+    avail.y_min = std::max(0.0, std::floor(lo) - 1);
+    avail.y_max = 100;
+    v["chart_availability"] = line_chart(avail);
+  }
+
+  json hosts = json::array();
+  for (const auto& h : r.hosts) {
+    json row = uptime_cells(h.uptime);
+    row["host"] = h.host;
+    row["system"] = h.system;
+    row["first_seen"] = h.added_in_period ? when(h.first_seen_ms, off) + s.get("added") : "";
+    row["verdict"] = s.get(std::string(to_string(h.verdict)));
+    row["cls"] = verdict_class(h.verdict);
+    hosts.push_back(row);
+  }
+  v["hosts"] = hosts;
+  // Only the checks that were down or without data; the rest are counted (and each is an item
+  // of the appendix).
+  json services = json::array();
+  std::size_t clean = 0;
+  for (const auto& sv : r.services) {
+    if (sv.uptime.down_ms == 0 && sv.uptime.no_data_ms == 0) {
+      ++clean;
+      continue;
+    }
+    json row = uptime_cells(sv.uptime);
+    row["host"] = sv.host;
+    row["check"] = sv.check;
+    row["cls"] = sv.uptime.down_ms > 0 ? "abnormal" : "";
+    services.push_back(row);
+  }
+  v["services"] = services;
+  v["services_clean"] = clean > 0 ? s.get("services_clean", std::to_string(clean)) : "";
+
+  json res = json::array(), disks = json::array();
+  std::vector<std::pair<double, ChartSeries>> disk_series;
+  for (const auto& h : r.resources) {
+    res.push_back({{"host", h.host},
+                   {"cpu", fmt_pct(h.cpu.avg, 1) + " / " + fmt_pct(h.cpu.peak, 1)},
+                   {"cpu_cls", verdict_class(h.cpu.verdict)},
+                   {"memory", fmt_pct(h.memory.avg, 1) + " / " + fmt_pct(h.memory.peak, 1)},
+                   {"memory_cls", verdict_class(h.memory.verdict)}});
+    for (const auto& dk : h.disks) {
+      disks.push_back({{"host", h.host}, {"mount", dk.mount}, {"last", fmt_pct(dk.used.last, 1)},
+                       {"peak", fmt_pct(dk.used.peak, 1)},
+                       {"growth", dk.growth_pct_per_day ? fmt(*dk.growth_pct_per_day, 2) + "%" : "—"},
+                       {"days_to_full", dk.days_to_full ? fmt(*dk.days_to_full, 1) : "—"},
+                       {"verdict", s.get(std::string(to_string(dk.used.verdict)))},
+                       {"cls", verdict_class(dk.used.verdict)}});
+      ChartSeries cs{h.host + " " + dk.mount, {}};
+      for (double x : dk.daily_last) cs.values.emplace_back(x);
+      disk_series.emplace_back(dk.used.last.value_or(0), std::move(cs));
+    }
+  }
+  v["resources"] = res;
+  v["disks"] = disks;
+  if (charts && !disk_series.empty()) {
+    std::stable_sort(disk_series.begin(), disk_series.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    Chart dc;
+    dc.title = s.get("chart_disks");
+    dc.y_unit = "%";
+    dc.y_min = 0;
+    dc.y_max = 100;
+    dc.reference = r.contract.standards.disk_pct;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < disk_series.size() && i < 5; ++i) {
+      n = std::max(n, disk_series[i].second.values.size());
+      dc.series.push_back(disk_series[i].second);
+    }
+    for (std::size_t i = 0; i < n; ++i) dc.x_labels.push_back(i < r.days.size() ? r.days[i].str().substr(5) : "");
+    v["chart_disks"] = line_chart(dc);
+  }
+
+  json exp = json::array();
+  for (const auto& e : r.expiries) {
+    exp.push_back({{"host", e.host}, {"target", e.target.empty() ? e.check : e.target}, {"kind", e.kind},
+                   {"days_left", fmt(e.days_left, 1)}, {"within", "≤ " + std::to_string(e.within_days)},
+                   {"cls", e.days_left <= 30 ? "abnormal" : "normal"}});
+  }
+  v["expiries"] = exp;
+  v["licence_note"] = r.licence_registry ? "" : s.get("licence_registry_not_tracked");
+
+  json sev = json::array();
+  for (const char* k : {"critical", "warning", "unknown"}) {
+    auto it = r.alerts.by_severity.find(k);
+    sev.push_back({{"name", s.get(std::string("sev_") + k)}, {"count", it == r.alerts.by_severity.end() ? 0 : it->second}});
+  }
+  v["severities"] = sev;
+  json top = json::array();
+  for (const auto& t : r.alerts.top) top.push_back({{"host", t.host}, {"check", t.check}, {"count", t.firings}});
+  v["top_checks"] = top;
+  if (charts && !r.days.empty()) {
+    Chart ac;
+    ac.title = s.get("chart_alerts");
+    ac.y_min = 0;
+    for (const auto& day : r.days) ac.x_labels.push_back(day.str().substr(5));
+    ChartSeries cs{s.get("alerts_total"), {}};
+    for (auto n : r.alerts.daily) cs.values.emplace_back(static_cast<double>(n));
+    ac.series.push_back(std::move(cs));
+    v["chart_alerts"] = bar_chart(ac);
+  }
+
+  v["incidents_tracked"] = r.incidents.has_value();
+  if (r.incidents) {
+    const auto& i = *r.incidents;
+    v["incidents"] = {{"total", i.total},
+                      {"mtta", i.mtta_min ? fmt(*i.mtta_min, 1) : "—"},
+                      {"mttr", i.mttr_min ? fmt(*i.mttr_min, 1) : "—"},
+                      {"respond_rate", fmt_pct(i.respond_on_time_rate, 1)},
+                      {"repair_rate", fmt_pct(i.repair_on_time_rate, 1)}};
+  }
+
+  json ledger = json::array(), all = json::array();
+  for (const auto& i : r.items) {
+    json row = item_row(i, s);
+    if (i.verdict == Verdict::kAbnormal) ledger.push_back(row);
+    all.push_back(row);
+  }
+  v["ledger"] = ledger;
+  v["items"] = all;
+  json carried = json::array();
+  for (const auto& i : r.carried_over) {
+    json row = item_row(i, s);
+    row["since"] = i.since_ms != 0 ? when(i.since_ms, off) : "—";
+    carried.push_back(row);
+  }
+  v["carried"] = carried;
+  json ni = json::array();
+  for (const auto& n : r.not_inspected) {
+    std::string reason = s.get("reason_" + n.reason);
+    if (n.reason == "gap") reason += " " + when(n.from_ms, off) + " — " + when(n.to_ms, off);
+    ni.push_back({{"host", n.host}, {"check", n.check.empty() ? s.get("whole_host") : n.check},
+                  {"reason", reason}, {"no_data_min", minutes(n.no_data_ms)}});
+  }
+  v["not_inspected"] = ni;
+  json recs = json::array();
+  for (const auto& rec : r.recommendations) {
+    std::string value = !rec.value ? "" : rec.rule == "below_target" ? fmt_pct(rec.value, 3) : fmt(*rec.value, 1);
+    std::string target = rec.rule == "below_target" && rec.target.empty() ? s.get("all_hosts") : rec.target;
+    recs.push_back({{"text", s.get("rec_" + rec.rule, value, rec.host, target)}});
+  }
+  v["recommendations"] = recs;
+  json audit = json::array();
+  for (const auto& a : r.audit) audit.push_back({{"action", a.action}, {"count", a.count}});
+  v["audit"] = audit;
+  v["plan_notes"] = r.plan_notes;
+  v["no_plan"] = s.get("no_plan");
+  return v;
+}
+
+}  // namespace xj::reports::detail

@@ -1,0 +1,113 @@
+// Rendering: HTML sections and numbers, the Markdown summary's size limit, SVG text widths.
+#include <catch2/catch.hpp>
+
+#include "report_fixture.hpp"
+#include "xj/collector/sqlite_report_source.hpp"
+#include "xj/reports/render.hpp"
+#include "xj/reports/svg_chart.hpp"
+
+using namespace xj;
+using namespace xj::reports;
+using namespace xj::test;
+
+namespace {
+
+const FixtureStore& fixture() {
+  return shared_fixture_store();
+}
+
+Report march(const std::string& locale = "zh-CN") {
+  auto src = open_sqlite_report_source(fixture().file.string(), "Asia/Shanghai");
+  REQUIRE(src.ok());
+  ContractConfig c;
+  c.customer = "某市市场监督管理局";
+  c.service_company = "某某信息技术有限公司";
+  c.locale = locale;
+  c.systems = {{"区块链存证平台", {{"system", "chain"}}}, {"数据共享平台", {{"system", "share"}}}};
+  const UtcOffset off = [&](std::int64_t t) { return (*src)->utc_offset_ms(t); };
+  return build_report(**src, c, month_of(2026, 3, off), BuildOptions{fixture().now});
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a CJK character is measured a full em wide and a Latin one about half", "[reports-render]") {
+  CHECK(text_width("区块链", 10) == Approx(30));
+  CHECK(text_width("abc", 10) == Approx(18));
+  CHECK(text_width("web-01 磁盘", 10) == Approx(6 * 6 + 6 + 20));
+}
+
+TEST_CASE("charts are SVG with their labels escaped and gaps left open", "[reports-render]") {
+  Chart c;
+  c.title = "可用率 <daily>";
+  c.x_labels = {"03-01", "03-02", "03-03"};
+  c.series = {{"区块链存证平台", {99.0, std::nullopt, 100.0}}};
+  const std::string line = line_chart(c);
+  CHECK(has(line, "<svg"));
+  CHECK(has(line, "可用率 &lt;daily&gt;"));
+  CHECK(has(line, "区块链存证平台"));
+  CHECK(line.find("L") == line.rfind("L"));  // no line across the missing day: M x y, M x y
+  const std::string bars = bar_chart(c);
+  CHECK(std::count(bars.begin(), bars.end(), '\n') == 0);
+  CHECK(has(bars, "<rect"));
+}
+
+TEST_CASE("the Chinese HTML report has every section and the model's numbers", "[reports-render]") {
+  auto html = render_html(march());
+  INFO((html.ok() ? "" : html.error()));
+  REQUIRE(html.ok());
+  const std::string& h = *html;
+  for (const char* heading : {"运维服务月报", "一、总体情况", "二、系统可用性", "三、资源使用", "四、证书与许可证到期",
+                              "五、告警统计", "六、故障事件", "七、异常项台账", "八、遗留问题", "九、未巡检项",
+                              "十、风险与建议", "十一、运维操作", "十二、下月工作计划", "检查内容", "参考标准",
+                              "检查结果", "检查结论"}) {
+    INFO(heading);
+    CHECK(has(h, heading));
+  }
+  CHECK(has(h, "某市市场监督管理局"));
+  CHECK(has(h, "2026-03-01 — 2026-03-31"));
+  CHECK(has(h, "99.798%"));  // 区块链存证平台
+  CHECK(has(h, "99.910%"));  // 数据共享平台
+  CHECK(has(h, "19.0"));     // web-05 /data days to full
+  CHECK(has(h, "本系统尚未记录故障事件"));
+  CHECK(has(h, "（期内新增）"));
+  CHECK(has(h, "采集端丢弃数据"));
+  CHECK(has(h, "其余 35 项进程、端口与 HTTP 检查期内无中断"));  // 40 less web-03 nginx, db-02 x2, db-05 x2 (gap)
+  CHECK(has(h, "@media print"));
+  CHECK(has(h, "page-break-before"));
+  CHECK(std::count(h.begin(), h.end(), '<') > 100);
+  CHECK(has(h, "<svg"));
+  CHECK_FALSE(has(h, "{{"));  // every tag rendered
+}
+
+TEST_CASE("the English HTML report uses the English strings", "[reports-render]") {
+  auto html = render_html(march("en"));
+  REQUIRE(html.ok());
+  CHECK(has(*html, "Monthly service report"));
+  CHECK(has(*html, "7. Abnormal items"));
+  CHECK_FALSE(has(*html, "七、异常项台账"));
+}
+
+TEST_CASE("the Markdown summary fits one WeChat Work message and links the full report", "[reports-render]") {
+  auto md = render_markdown(march(), "https://collector.example/reports/xunjian-month-2026-03.zh-CN.html");
+  REQUIRE(md.ok());
+  CHECK(md->size() <= kMarkdownLimit);
+  CHECK(has(*md, "## 运维服务月报"));
+  CHECK(has(*md, "区块链存证平台：可用率 **99.798%**"));
+  CHECK(has(*md, "](https://collector.example/reports/xunjian-month-2026-03.zh-CN.html)"));
+}
+
+TEST_CASE("a Markdown summary with many abnormal items is cut to fit and says how many are left",
+          "[reports-render]") {
+  Report r = march();
+  for (int i = 0; i < 400; ++i) {
+    r.items.push_back({"status", "host-" + std::to_string(i), "exec:" + std::string(300, 'x') + std::to_string(i),
+                       std::nullopt, std::nullopt, "critical", Verdict::kAbnormal, 0});
+  }
+  auto md = render_markdown(r, "https://x.example/r.html");
+  REQUIRE(md.ok());
+  CHECK(md->size() <= kMarkdownLimit);
+  CHECK(has(*md, "另有"));
+  CHECK(has(*md, "https://x.example/r.html"));
+}

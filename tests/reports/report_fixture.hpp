@@ -1,0 +1,244 @@
+// The deterministic fixture store of the report tests: March 2026 (Asia/Shanghai) for 20 hosts,
+// written through the real SQLite store (ingest with an injected clock, then maintain() rolls
+// the hours and days up as the collector would). Every number the tests assert follows from
+// the constants below; the comments give the hand computation.
+//
+// Hosts: web-01..web-10 (system 区块链存证平台, label system=chain), db-01..db-10 (数据共享平台,
+// system=share). Each reports every local hour: cpu, memory, disk:/data, process:<name>,
+// port:<n>. Known events:
+//   web-03 process:nginx critical 03-10 10:17 -> 11:47 (90 min)            -> 99.798387 %
+//   db-02  port:5432 critical 03-20 02:00 -> 02:30, process:postgres 02:10 -> 02:40:
+//          the host is down for the union, 02:00 -> 02:40 (40 min)          -> 99.910394 %
+//   db-05  gap record 03-25 00:00 -> 06:00 (agent dropped 6 hours): 360 min no data
+//   db-10  first contact 03-16 00:00: counted over 16 days (23040 min)
+//   web-05 disk /data 60 % + 0.8 %/day (others 40 % + 0.1 %/day): 84.7667 % at the end,
+//          (100 - 84.7667) / 0.8 = 19.0417 days to full
+//   web-07 cpu 80 % / 100 % alternating: average 90 % > 85 %
+//   web-09 log_scan:app warning since 02-27 and still: carried over (遗留问题)
+//   web-10 exec:backup stops reporting after 03-28 23:00: 73 h without data (未巡检)
+//   web-01 tls_cert days_left 40 - days: 9.0417 at the end; db-01 licence 75 - days: 44.0417
+// Alert history and outbox rows are written directly (SqliteAlertStore stamps its rows with
+// the wall clock, and these must fall inside March).
+#pragma once
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../collector/store_test_util.hpp"
+#include "xj/collector/sqlite_store.hpp"
+
+namespace xj::test {
+
+// 2026-03-01 00:00 +08:00
+constexpr std::int64_t kMarch = 1'772'294'400'000;
+constexpr std::int64_t kApril = kMarch + 31 * kDay;
+// SHA-256 of this header (tests/reports/CMakeLists.txt): a changed fixture is written anew.
+constexpr const char* kFixtureStamp = XJ_FIXTURE_KEY;
+
+inline std::filesystem::path report_dir(const std::string& name) {
+  auto dir = std::filesystem::path(XJ_BINARY_DIR) / "report_tests" / (name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline void sql(sqlite3* db, const std::string& text) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
+  INFO(text << ": " << (err != nullptr ? err : ""));
+  sqlite3_free(err);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+struct FixtureHost {
+  std::string id, system, process, port;
+  std::int64_t first = kMarch;
+};
+
+inline std::vector<FixtureHost> fixture_hosts() {
+  std::vector<FixtureHost> out;
+  for (int i = 1; i <= 10; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "web-%02d", i);
+    out.push_back({id, "chain", i == 3 ? "nginx" : "node", "8545"});
+  }
+  for (int i = 1; i <= 10; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "db-%02d", i);
+    out.push_back({id, "share", "postgres", "5432", i == 10 ? kMarch + 15 * kDay : kMarch});
+  }
+  return out;
+}
+
+// The results of one host for the local hour starting at `t`.
+inline std::vector<Result> hour_results(const FixtureHost& h, std::int64_t t) {
+  const double days = static_cast<double>(t - kMarch) / static_cast<double>(kDay);
+  const bool web05 = h.id == "web-05";
+  std::vector<Result> rs;
+  const double cpu = h.id == "web-07" ? ((t / kHour) % 2 == 0 ? 80.0 : 100.0) : 20.0;
+  rs.push_back(result("cpu", Status::kOk, t, {metric("usage_pct", cpu)}));
+  rs.push_back(result("memory", Status::kOk, t, {metric("available_pct", 50)}));
+  rs.push_back(result("disk:/data", Status::kOk, t,
+                   {metric("used_pct", web05 ? 60 + 0.8 * days : 40 + 0.1 * days, {{"mount", "/data"}})}));
+  rs.push_back(result("process:" + h.process, Status::kOk, t));
+  rs.push_back(result("port:" + h.port, Status::kOk, t));
+  if (h.id == "web-01") {
+    rs.push_back(result("tls_cert", Status::kWarning, t,
+                     {metric("days_left", 40 - days, {{"target", "api.example:443"}})}));
+  }
+  if (h.id == "db-01") rs.push_back(result("licence", Status::kOk, t, {metric("days_left", 75 - days)}));
+  if (h.id == "web-09") rs.push_back(result("log_scan:app", Status::kWarning, t));
+  if (h.id == "web-10" && t < kMarch + 28 * kDay) rs.push_back(result("exec:backup", Status::kOk, t));
+  return rs;
+}
+
+struct FixtureStore {
+  std::filesystem::path file;
+  std::int64_t now = kApril + 8 * kHour;  // 2026-04-01 08:00: the monthly schedule
+};
+
+// Writes the fixture into dir/collector.db and rolls it up. With `hosts_limit`, only the first
+// hosts (the no-data and small tests use fewer).
+inline FixtureStore make_fixture_store(const std::filesystem::path& dir) {
+  FixtureStore fx;
+  fx.file = dir / "collector.db";
+  std::int64_t clock = kMarch;
+  SqliteStoreOptions o;
+  o.timezone = "Asia/Shanghai";
+  o.durable = false;
+  o.raw_retention_days = 3650;
+  o.now = [&clock] { return clock; };
+  auto opened = open_sqlite_store(fx.file.string(), o);
+  REQUIRE(opened.ok());
+  auto store = std::move(opened).value();
+
+  // web-09's log_scan has been warning since 02-27 00:00.
+  {
+    IngestBatch b;
+    b.agent = AgentInfo{"web-09", "web-09.example", "0.1.0", {{"system", "chain"}}};
+    for (std::int64_t t = kMarch - 2 * kDay; t < kMarch; t += kHour) {
+      b.results.push_back({0, result("log_scan:app", Status::kWarning, t)});
+    }
+    for (std::size_t i = 0; i < b.results.size(); ++i) b.results[i].seq = static_cast<std::int64_t>(i + 1);
+    b.received_ms = kMarch - 2 * kDay;
+    REQUIRE(store->ingest(b).ok());
+  }
+  for (const auto& h : fixture_hosts()) {
+    std::int64_t seq = h.id == "web-09" ? 48 : 0;
+    for (std::int64_t day = h.first; day <= kApril; day += kDay) {
+      IngestBatch b;
+      b.agent = AgentInfo{h.id, h.id + ".example", "0.1.0", {{"system", h.system}}};
+      b.received_ms = day;
+      const std::int64_t end = day == kApril ? kApril + 1 : day + kDay;  // through 04-01 00:00
+      const bool gap_day = h.id == "db-05" && day == kMarch + 24 * kDay;
+      GapRecord gap;
+      for (std::int64_t t = day; t < end; t += kHour) {
+        auto rs = hour_results(h, t);
+        if (gap_day && t < day + 6 * kHour) {  // dropped by the agent's spool cap
+          if (gap.count == 0) gap.from_seq = seq + 1, gap.from_ts = t;
+          seq += static_cast<std::int64_t>(rs.size());
+          gap.count += static_cast<std::int64_t>(rs.size());
+          gap.to_seq = seq;
+          gap.to_ts = t + kHour;  // as if results were dropped through 06:00
+          continue;
+        }
+        if (h.id == "web-03" && t == kMarch + 9 * kDay + 10 * kHour) {
+          rs.push_back(result("process:nginx", Status::kCritical, t + 17 * kMin));
+          rs.push_back(result("process:nginx", Status::kOk, t + 107 * kMin));
+        }
+        if (h.id == "web-03" && t == kMarch + 9 * kDay + 11 * kHour) {
+          for (auto& r : rs) {
+            if (r.check == "process:nginx") r.status = Status::kCritical;  // still down at 11:00
+          }
+        }
+        if (h.id == "db-02" && t == kMarch + 19 * kDay + 2 * kHour) {
+          for (auto& r : rs) {
+            if (r.check == "port:5432") r.status = Status::kCritical;
+          }
+          rs.push_back(result("process:postgres", Status::kCritical, t + 10 * kMin));
+          rs.push_back(result("port:5432", Status::kOk, t + 30 * kMin));
+          rs.push_back(result("process:postgres", Status::kOk, t + 40 * kMin));
+        }
+        for (auto& r : rs) b.results.push_back({++seq, std::move(r)});
+      }
+      if (gap.count > 0) b.gaps.push_back(gap);
+      clock = day;
+      auto out = store->ingest(b);
+      INFO((out.ok() ? "" : out.error()));
+      REQUIRE(out.ok());
+    }
+  }
+  clock = kMarch + 5 * kDay;
+  REQUIRE(store->audit("cli:root", "token.create", "agent-token:1", "{}").ok());
+  REQUIRE(store->audit("cli:root", "token.create", "agent-token:2", "{}").ok());
+  clock = kMarch + 6 * kDay;
+  REQUIRE(store->audit("api:alice", "token.revoke", "agent-token:1", "{}").ok());
+  clock = fx.now;
+  REQUIRE(store->maintain(fx.now).ok());
+  store.reset();
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(fx.file.c_str(), &db) == SQLITE_OK);
+  auto alert = [&](const std::string& fp, const std::string& host, const std::string& check, int severity,
+                   std::vector<std::int64_t> fired) {
+    sql(db, "INSERT INTO alerts VALUES('" + fp + "', 'status', 'status', '" + host + "', '" + check +
+                "', '{}', 'resolved', " + std::to_string(severity) + ", 0, 0, 0, '', '[]', 0, 0)");
+    for (auto ts : fired) {
+      sql(db, "INSERT INTO alert_history(fingerprint, since, state, severity, ts, summary) VALUES('" + fp +
+                  "', " + std::to_string(ts) + ", 'firing', " + std::to_string(severity) + ", " +
+                  std::to_string(ts) + ", '')");
+      sql(db, "INSERT INTO outbox(idem_key, fingerprint, transition, channel, recipient, text, created,"
+              " next_attempt, status) VALUES('" + fp + std::to_string(ts) + "', '" + fp +
+                  "', 'firing', 'wecom', '', 'x', " + std::to_string(ts) + ", 0, " +
+                  (ts == fired.front() && host == "db-02" ? "2" : "1") + ")");
+    }
+  };
+  alert("a1", "web-03", "process:nginx", 2,
+        {kMarch + 9 * kDay + 10 * kHour + 18 * kMin, kMarch + 12 * kDay, kMarch + 13 * kDay});
+  alert("a2", "db-02", "port:5432", 2, {kMarch + 19 * kDay + 2 * kHour + kMin});
+  alert("a3", "web-07", "cpu", 1, {kMarch + kDay, kMarch + 2 * kDay});
+  alert("a4", "web-07", "cpu", 2, {kMarch - kDay});  // February: not in the report
+  sqlite3_close(db);
+  return fx;
+}
+
+// The fixture store shared by every test process (ctest runs each case as its own process):
+// written once under a lock, then only read; rewritten when this header changes.
+inline const FixtureStore& shared_fixture_store() {
+  static const FixtureStore fx = [] {
+    const auto root = std::filesystem::path(XJ_BINARY_DIR) / "report_tests";
+    const auto dir = root / ("fixture-" + std::string(kFixtureStamp));
+    std::filesystem::create_directories(dir);
+    for (const auto& old : std::filesystem::directory_iterator(root)) {  // of an older header
+      if (old.path().filename().string().rfind("fixture-", 0) == 0 && old.path() != dir) {
+        std::filesystem::remove_all(old.path());
+      }
+    }
+    const int lock = ::open((dir / "lock").c_str(), O_CREAT | O_RDWR, 0600);
+    REQUIRE(lock >= 0);
+    REQUIRE(::flock(lock, LOCK_EX) == 0);
+    FixtureStore out;
+    out.file = dir / "collector.db";
+    if (!std::filesystem::exists(dir / "done")) {
+      std::filesystem::remove(out.file);
+      std::filesystem::remove(dir / "collector.db-wal");
+      std::filesystem::remove(dir / "collector.db-shm");
+      out = make_fixture_store(dir);
+      std::ofstream(dir / "done") << "ok\n";
+    }
+    ::flock(lock, LOCK_UN);
+    ::close(lock);
+    return out;
+  }();
+  return fx;
+}
+
+}  // namespace xj::test

@@ -1,0 +1,321 @@
+// The report model over the fixture store (report_fixture.hpp): every number asserted is the
+// hand computation written beside it.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "report_fixture.hpp"
+#include "xj/collector/sqlite_report_source.hpp"
+#include "xj/reports/report_model.hpp"
+
+using namespace xj;
+using namespace xj::reports;
+using namespace xj::test;
+
+namespace {
+
+ContractConfig fixture_contract() {
+  ContractConfig c;
+  c.customer = "某市市场监督管理局";
+  c.service_company = "某某信息技术有限公司";
+  c.term_from = "2026-03-01";
+  c.term_to = "2026-10-31";
+  c.availability_target = 99.9;
+  c.systems = {{"区块链存证平台", {{"system", "chain"}}}, {"数据共享平台", {{"system", "share"}}}};
+  return c;
+}
+
+const FixtureStore& fixture() {
+  return shared_fixture_store();
+}
+
+std::unique_ptr<SqliteReportSource> source() {
+  auto s = open_sqlite_report_source(fixture().file.string(), "Asia/Shanghai");
+  INFO((s.ok() ? "" : s.error()));
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+Report march() {
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  return build_report(*src, fixture_contract(), month_of(2026, 3, off), BuildOptions{fixture().now});
+}
+
+const HostAvailability& host(const Report& r, const std::string& id) {
+  for (const auto& h : r.hosts) {
+    if (h.host == id) return h;
+  }
+  FAIL("no host " << id);
+  throw 0;
+}
+
+const InspectionItem* item(const Report& r, const std::string& subject, const std::string& host,
+                           const std::string& target = "") {
+  for (const auto& i : r.items) {
+    if (i.subject == subject && i.host == host && i.target == target) return &i;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the March period is the 31 local days from 2026-03-01 00:00 +08:00", "[reports]") {
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  const Period p = month_of(2026, 3, off);
+  CHECK(p.from_ms == kMarch);
+  CHECK(p.to_ms == kApril);
+  CHECK(p.key() == "month-2026-03");
+  const Period w = previous_week(kMarch + 9 * kDay + 8 * kHour, off);  // Tue 03-10
+  CHECK(w.first_day.str() == "2026-03-02");
+  CHECK(w.last_day.str() == "2026-03-08");
+  CHECK(previous_month(fixture().now, off).key() == "month-2026-03");
+}
+
+TEST_CASE("host availability counts the known outages exactly and the union of overlapping ones once",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.hosts.size() == 20);
+  const auto& web03 = host(r, "web-03");
+  CHECK(web03.uptime.window_ms == 44640 * kMin);  // 31 days
+  CHECK(web03.uptime.down_ms == 90 * kMin);       // 10:17 -> 11:47
+  CHECK(web03.uptime.down_events == 1);
+  CHECK(*web03.uptime.availability_pct() == Approx(100.0 * 44550 / 44640));  // 99.798387 %
+  CHECK(web03.verdict == Verdict::kAbnormal);
+  const auto& db02 = host(r, "db-02");
+  CHECK(db02.uptime.down_ms == 40 * kMin);  // port 02:00-02:30 and process 02:10-02:40
+  CHECK(*db02.uptime.availability_pct() == Approx(100.0 * 44600 / 44640));  // 99.910394 %
+  CHECK(db02.verdict == Verdict::kNormal);
+  const auto& web01 = host(r, "web-01");
+  CHECK(web01.uptime.down_ms == 0);
+  CHECK(*web01.uptime.availability_pct() == 100.0);
+  CHECK(web01.uptime.coverage_pct() == 100.0);
+}
+
+TEST_CASE("each availability check has its own downtime and down events", "[reports]") {
+  const Report r = march();
+  int found = 0;
+  for (const auto& s : r.services) {
+    if (s.host == "db-02" && s.check == "port:5432") {
+      CHECK(s.uptime.down_ms == 30 * kMin);
+      ++found;
+    }
+    if (s.host == "db-02" && s.check == "process:postgres") {
+      CHECK(s.uptime.down_ms == 30 * kMin);
+      ++found;
+    }
+    if (s.host == "web-03" && s.check == "process:nginx") {
+      CHECK(s.uptime.down_ms == 90 * kMin);
+      CHECK(s.uptime.down_events == 1);
+      ++found;
+    }
+  }
+  CHECK(found == 3);
+  CHECK(r.services.size() == 40);  // process + port on 20 hosts
+}
+
+TEST_CASE("system availability is the union of its hosts' downtime against the target", "[reports]") {
+  const Report r = march();
+  REQUIRE(r.systems.size() == 2);
+  const auto& chain = r.systems[0];
+  CHECK(chain.name == "区块链存证平台");
+  CHECK(chain.hosts.size() == 10);
+  CHECK(chain.uptime.down_ms == 90 * kMin);
+  CHECK(*chain.uptime.availability_pct() == Approx(99.79838709677419));
+  CHECK(chain.verdict == Verdict::kAbnormal);
+  REQUIRE(chain.daily_pct.size() == 31);
+  CHECK(*chain.daily_pct[9] == Approx(100.0 * (1440 - 90) / 1440));  // 03-10
+  CHECK(*chain.daily_pct[0] == 100.0);
+  const auto& share = r.systems[1];
+  CHECK(share.uptime.down_ms == 40 * kMin);
+  CHECK(share.uptime.no_data_ms == 0);  // db-05's gap is covered by the other hosts
+  CHECK(*share.uptime.availability_pct() == Approx(99.91039426523297));
+  CHECK(share.verdict == Verdict::kNormal);
+}
+
+TEST_CASE("a gap record from an agent is no data, not uptime", "[reports]") {
+  const Report r = march();
+  const auto& db05 = host(r, "db-05");
+  CHECK(db05.uptime.no_data_ms == 360 * kMin);
+  CHECK(db05.uptime.up_ms == (44640 - 360) * kMin);
+  CHECK(db05.uptime.coverage_pct() == Approx(100.0 * 44280 / 44640));  // 99.19 %, not 100 %
+  bool listed = false;
+  for (const auto& n : r.not_inspected) {
+    if (n.host == "db-05" && n.reason == "gap") {
+      listed = true;
+      CHECK(n.from_ms == kMarch + 24 * kDay);
+      CHECK(n.to_ms == kMarch + 24 * kDay + 6 * kHour);
+      CHECK(n.dropped == 30);  // 6 hours x 5 results
+    }
+  }
+  CHECK(listed);
+}
+
+TEST_CASE("a host added mid-month is counted from its first contact", "[reports]") {
+  const Report r = march();
+  const auto& db10 = host(r, "db-10");
+  CHECK(db10.added_in_period);
+  CHECK(db10.first_seen_ms == kMarch + 15 * kDay);
+  CHECK(db10.uptime.window_ms == 16 * kDay);  // 03-16 .. 03-31
+  CHECK(db10.uptime.up_ms == 16 * kDay);
+  CHECK(*db10.uptime.availability_pct() == 100.0);
+  CHECK_FALSE(host(r, "db-09").added_in_period);
+}
+
+TEST_CASE("resources are judged against their standards and disks forecast to fill by least squares",
+          "[reports]") {
+  const Report r = march();
+  const HostResources* web05 = nullptr;
+  const HostResources* web07 = nullptr;
+  for (const auto& h : r.resources) {
+    if (h.host == "web-05") web05 = &h;
+    if (h.host == "web-07") web07 = &h;
+  }
+  REQUIRE(web05 != nullptr);
+  REQUIRE(web07 != nullptr);
+  REQUIRE(web05->disks.size() == 1);
+  const auto& d = web05->disks[0];
+  CHECK(d.mount == "/data");
+  CHECK(*d.used.avg == Approx(60 + 0.8 * 371.5 / 24));   // 72.3833: mean of 744 hourly samples
+  CHECK(*d.used.last == Approx(60 + 0.8 * 743 / 24));    // 84.7667 at 03-31 23:00
+  CHECK(d.used.verdict == Verdict::kAbnormal);           // > 80 %
+  CHECK(*d.growth_pct_per_day == Approx(0.8));
+  CHECK(*d.days_to_full == Approx((100 - (60 + 0.8 * 743 / 24)) / 0.8));  // 19.0417
+  CHECK(d.daily_last.size() == 31);
+  CHECK(*web07->cpu.avg == Approx(90));
+  CHECK(*web07->cpu.peak == Approx(100));
+  CHECK(web07->cpu.verdict == Verdict::kAbnormal);
+  CHECK(*web07->memory.avg == Approx(50));
+  CHECK(web07->memory.verdict == Verdict::kNormal);
+}
+
+TEST_CASE("certificates and licences are listed by the window they expire in", "[reports]") {
+  const Report r = march();
+  REQUIRE(r.expiries.size() == 2);
+  CHECK(r.expiries[0].host == "web-01");
+  CHECK(r.expiries[0].target == "api.example:443");
+  CHECK(r.expiries[0].days_left == Approx(40 - 743.0 / 24));  // 9.0417
+  CHECK(r.expiries[0].within_days == 30);
+  CHECK(r.expiries[1].host == "db-01");
+  CHECK(r.expiries[1].days_left == Approx(75 - 743.0 / 24));  // 44.0417
+  CHECK(r.expiries[1].within_days == 60);
+  CHECK_FALSE(r.licence_registry);  // the registry is not in this store yet: said so
+}
+
+TEST_CASE("alerts are counted by severity with the noisiest checks first, inside the period only",
+          "[reports]") {
+  const Report r = march();
+  CHECK(r.alerts.total == 6);
+  CHECK(r.alerts.by_severity.at("critical") == 4);
+  CHECK(r.alerts.by_severity.at("warning") == 2);
+  REQUIRE(r.alerts.top.size() == 3);
+  CHECK(r.alerts.top[0].host == "web-03");
+  CHECK(r.alerts.top[0].firings == 3);
+  CHECK(r.alerts.top[1].check == "cpu");
+  CHECK(r.alerts.top[1].firings == 2);  // its February firing is not counted
+  CHECK(r.alerts.daily[9] == 1);
+  CHECK(r.deliveries.total == 6);
+  CHECK(r.deliveries.delivered == 5);
+  CHECK(r.deliveries.failed == 1);
+  CHECK_FALSE(r.incidents.has_value());  // no incidents table: MTTA/MTTR not shown
+}
+
+TEST_CASE("the ledger marks exactly the known abnormal items and carries over what was abnormal before",
+          "[reports]") {
+  const Report r = march();
+  CHECK(item(r, "availability", "web-03")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "availability", "db-02")->verdict == Verdict::kNormal);
+  CHECK(item(r, "service", "web-03", "process:nginx")->value == Approx(90));
+  CHECK(item(r, "cpu", "web-07")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "disk", "web-05", "/data")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "expiry", "web-01", "api.example:443")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "status", "web-09", "log_scan:app")->status == "warning");
+  // availability web-03; services web-03 nginx, db-02 port and process; cpu web-07; disk web-05;
+  // expiry web-01; status web-01 tls_cert and web-09 log_scan.
+  CHECK(r.abnormal_count() == 9);
+  CHECK(r.overall == Verdict::kAbnormal);
+  REQUIRE(r.carried_over.size() == 1);
+  CHECK(r.carried_over[0].host == "web-09");
+  CHECK(r.carried_over[0].since_ms == kMarch - 2 * kDay);
+}
+
+TEST_CASE("a check that stopped reporting is listed as not inspected for the time it was silent",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.not_inspected.size() == 2);
+  const auto& n = r.not_inspected[0];
+  CHECK(n.host == "web-10");
+  CHECK(n.check == "exec:backup");
+  CHECK(n.reason == "partial");
+  CHECK(n.no_data_ms == 73 * kHour);  // after 03-28 23:00 until 04-01 00:00
+}
+
+TEST_CASE("recommendations come from the rules: disk full within 30 days, below target, expiry",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.recommendations.size() == 3);
+  CHECK(r.recommendations[0].rule == "disk_full");
+  CHECK(r.recommendations[0].host == "web-05");
+  CHECK(r.recommendations[1].rule == "below_target");
+  CHECK(r.recommendations[1].target == "区块链存证平台");
+  CHECK(r.recommendations[2].rule == "expiry");
+}
+
+TEST_CASE("operator actions are summarised from the audit log", "[reports]") {
+  const Report r = march();
+  REQUIRE(r.audit.size() == 2);
+  CHECK(r.audit[0].action == "token.create");
+  CHECK(r.audit[0].count == 2);
+  CHECK(r.audit[1].action == "token.revoke");
+}
+
+TEST_CASE("a period with no data says no data instead of 100 percent", "[reports]") {
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  const Report r = build_report(*src, fixture_contract(), month_of(2026, 1, off), BuildOptions{fixture().now});
+  CHECK(r.hosts.empty());
+  CHECK(r.overall == Verdict::kNoData);
+  REQUIRE(r.systems.size() == 2);
+  CHECK_FALSE(r.systems[0].uptime.availability_pct().has_value());
+  CHECK(r.systems[0].verdict == Verdict::kNoData);
+  const auto j = to_json(r);
+  CHECK(j["systems"][0]["uptime"]["availability_pct"].is_null());
+  CHECK(j["overall"] == "no_data");
+}
+
+TEST_CASE("a report of the current month counts only up to now", "[reports]") {
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  const std::int64_t now = kMarch + 10 * kDay;  // 03-11 00:00
+  const Report r = build_report(*src, fixture_contract(), month_of(2026, 3, off), BuildOptions{now});
+  CHECK(r.data_end_ms == now);
+  CHECK(host(r, "web-01").uptime.window_ms == 10 * kDay);
+  CHECK(host(r, "web-03").uptime.down_ms == 90 * kMin);
+  CHECK(r.hosts.size() == 19);  // db-10 had not appeared yet
+}
+
+TEST_CASE("the JSON model carries the numbers of the report", "[reports]") {
+  const auto j = to_json(march());
+  CHECK(j["kind"] == "monthly");
+  CHECK(j["period"]["key"] == "month-2026-03");
+  CHECK(j["contract"]["customer"] == "某市市场监督管理局");
+  CHECK(j["systems"][0]["uptime"]["down_minutes"] == 90.0);
+  CHECK(j["incidents"]["tracked"] == false);
+  CHECK(j["abnormal_items"] == 9);
+  CHECK(j["deliveries"]["success_rate_pct"].get<double>() == Approx(100.0 * 5 / 6));
+}
+
+TEST_CASE("the weekly inspection report covers Monday to Sunday and that week's outage", "[reports]") {
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  const Period week = week_of(LocalDate{2026, 3, 12}, off);  // a Thursday
+  CHECK(week.key() == "week-2026-03-09");
+  CHECK(week.from_ms == kMarch + 8 * kDay);
+  const Report r = build_report(*src, fixture_contract(), week, BuildOptions{fixture().now});
+  CHECK(r.kind == ReportKind::kWeekly);
+  CHECK(r.days.size() == 7);
+  CHECK(host(r, "web-03").uptime.window_ms == 7 * kDay);
+  CHECK(host(r, "web-03").uptime.down_ms == 90 * kMin);
+  CHECK(host(r, "db-02").uptime.down_ms == 0);  // its outage is on 03-20
+  CHECK(r.alerts.total == 3);                   // web-03 on 03-10, 03-13 and 03-14
+}
