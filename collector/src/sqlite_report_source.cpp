@@ -1,5 +1,5 @@
 // SqliteReportSource: the reports' reads over rollup_daily, status_daily, status_changes,
-// alert_history, outbox, audit and gaps — never results or samples — and the report archive.
+// alert_history, outbox, audit, gaps and incidents — never results or samples — and the report archive.
 // Each read runs in one read transaction, so a report sees one committed state.
 #include "xj/collector/sqlite_report_source.hpp"
 
@@ -176,8 +176,46 @@ class Impl final : public SqliteReportSource {
     return out;
   }
 
-  // Incidents are not in this store yet (another part builds them): not tracked.
-  std::optional<reports::IncidentStats> incidents(std::int64_t, std::int64_t) override { return std::nullopt; }
+  // Incidents opened in [from, to) (the incidents table, alerts/incident_tracker.hpp). The
+  // response is the acknowledgement or, without one, the resolve (a resolve stops the response
+  // clock too); on time means at or before its deadline. An incident counts towards an on-time
+  // rate once it was responded to (repaired) or its deadline passed before `to`.
+  std::optional<reports::IncidentStats> incidents(std::int64_t from, std::int64_t to) override {
+    std::lock_guard lock(mu_);
+    Query q(*conn_,
+            "SELECT opened, acknowledged, resolved, respond_due, repair_due FROM incidents"
+            " WHERE opened >= ? AND opened < ? ORDER BY id");
+    q.bind(from, to);
+    reports::IncidentStats st;
+    double ack_sum = 0, repair_sum = 0;
+    std::int64_t responded = 0, respond_due = 0, respond_ok = 0, repair_due = 0, repair_ok = 0;
+    while (q.row()) {
+      const std::int64_t opened = q.i64(0), acked = q.i64(1), resolved = q.i64(2);
+      const std::int64_t respond_by = q.i64(3), repair_by = q.i64(4);
+      ++st.total;
+      if (acked > 0) ++st.acked;
+      if (resolved > 0) ++st.resolved;
+      const std::int64_t response = acked > 0 ? acked : resolved;
+      if (response > 0) {
+        ++responded;
+        ack_sum += static_cast<double>(response - opened) / 60'000.0;
+      }
+      if (resolved > 0) repair_sum += static_cast<double>(resolved - opened) / 60'000.0;
+      if (response > 0 || respond_by < to) {
+        ++respond_due;
+        if (response > 0 && response <= respond_by) ++respond_ok;
+      }
+      if (resolved > 0 || repair_by < to) {
+        ++repair_due;
+        if (resolved > 0 && resolved <= repair_by) ++repair_ok;
+      }
+    }
+    if (responded > 0) st.mtta_min = ack_sum / static_cast<double>(responded);
+    if (st.resolved > 0) st.mttr_min = repair_sum / static_cast<double>(st.resolved);
+    if (respond_due > 0) st.respond_on_time_rate = 100.0 * static_cast<double>(respond_ok) / static_cast<double>(respond_due);
+    if (repair_due > 0) st.repair_on_time_rate = 100.0 * static_cast<double>(repair_ok) / static_cast<double>(repair_due);
+    return st;
+  }
 
   std::vector<std::string> plan_notes(const std::string& period_key) override {
     std::vector<std::string> out;

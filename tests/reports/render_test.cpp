@@ -70,7 +70,9 @@ TEST_CASE("the Chinese HTML report has every section and the model's numbers", "
   CHECK(has(h, "99.798%"));  // 区块链存证平台
   CHECK(has(h, "99.910%"));  // 数据共享平台
   CHECK(has(h, "19.0"));     // web-05 /data days to full
-  CHECK(has(h, "本系统尚未记录故障事件"));
+  CHECK_FALSE(has(h, "本系统尚未记录故障事件"));  // incidents are tracked: their figures instead
+  CHECK(has(h, "<td class=\"num\">3</td><td class=\"num\">25.7</td><td class=\"num\">86.7</td>"
+               "<td class=\"num\">66.7%</td><td class=\"num\">66.7%</td>"));  // total, MTTA, MTTR, rates
   CHECK(has(h, "（期内新增）"));
   CHECK(has(h, "采集端丢弃数据"));
   CHECK(has(h, "其余 35 项进程、端口与 HTTP 检查期内无中断"));  // 40 less web-03 nginx, db-02 x2, db-05 x2 (gap)

@@ -206,6 +206,24 @@ inline FixtureStore make_fixture_store(const std::filesystem::path& dir) {
   alert("a2", "db-02", "port:5432", 2, {kMarch + 19 * kDay + 2 * kHour + kMin});
   alert("a3", "web-07", "cpu", 1, {kMarch + kDay, kMarch + 2 * kDay});
   alert("a4", "web-07", "cpu", 2, {kMarch - kDay});  // February: not in the report
+  // Incidents with known times (minutes after opening): acknowledged, resolved; deadlines as
+  // the contract defaults (respond 30 min; repair P1 2 h, P2 3 h, P3 12 h).
+  auto incident = [&](const std::string& level, const std::string& host, std::int64_t opened, std::int64_t ack_min,
+                      std::int64_t resolved_min, std::int64_t repair_h) {
+    auto at = [&](std::int64_t m) { return std::to_string(m < 0 ? 0 : opened + m * kMin); };
+    sql(db, "INSERT INTO incidents(title, level, state, source, host, system, opened, opened_by, acknowledged,"
+            " acknowledged_by, resolved, resolved_by, closed, closed_by, respond_due, repair_due, respond_warned,"
+            " repair_warned, respond_breached, repair_breached, description, impact, cause, handling, updated)"
+            " VALUES('" + host + "', '" + level + "', 'resolved', 'alert', '" + host + "', '', " +
+                std::to_string(opened) + ", 'collector', " + at(ack_min) + ", 'api:zhang', " + at(resolved_min) +
+                ", 'collector', 0, '', " + std::to_string(opened + 30 * kMin) + ", " +
+                std::to_string(opened + repair_h * kHour) + ", 0, 0, 0, 0, '', '', '', '', " +
+                std::to_string(opened) + ")");
+  };
+  incident("P2", "web-03", kMarch + 9 * kDay + 10 * kHour + 18 * kMin, 12, 90, 3);  // both on time
+  incident("P1", "db-02", kMarch + 19 * kDay + 2 * kHour + kMin, 45, 150, 2);     // both late
+  incident("P3", "web-07", kMarch + kDay, -1, 20, 12);  // resolved unacknowledged: responds at 20
+  incident("P2", "web-07", kMarch - kDay, 5, 10, 3);    // February: not in the report
   sqlite3_close(db);
   return fx;
 }

@@ -217,7 +217,21 @@ TEST_CASE("alerts are counted by severity with the noisiest checks first, inside
   CHECK(r.deliveries.total == 6);
   CHECK(r.deliveries.delivered == 5);
   CHECK(r.deliveries.failed == 1);
-  CHECK_FALSE(r.incidents.has_value());  // no incidents table: MTTA/MTTR not shown
+}
+
+TEST_CASE("incidents of the period give MTTA, MTTR and on-time rates computed by hand", "[reports]") {
+  const Report r = march();
+  REQUIRE(r.incidents.has_value());
+  const auto& i = *r.incidents;
+  CHECK(i.total == 3);  // the February one is not counted
+  CHECK(i.acked == 2);
+  CHECK(i.resolved == 3);
+  // Responses after 12, 45 and 20 (the resolve of the unacknowledged one) minutes.
+  CHECK(*i.mtta_min == Approx((12.0 + 45.0 + 20.0) / 3));
+  CHECK(*i.mttr_min == Approx((90.0 + 150.0 + 20.0) / 3));
+  // db-02's P1: responded after 45 min (due 30), repaired after 150 min (due 120).
+  CHECK(*i.respond_on_time_rate == Approx(100.0 * 2 / 3));
+  CHECK(*i.repair_on_time_rate == Approx(100.0 * 2 / 3));
 }
 
 TEST_CASE("the ledger marks exactly the known abnormal items and carries over what was abnormal before",
@@ -300,7 +314,8 @@ TEST_CASE("the JSON model carries the numbers of the report", "[reports]") {
   CHECK(j["period"]["key"] == "month-2026-03");
   CHECK(j["contract"]["customer"] == "某市市场监督管理局");
   CHECK(j["systems"][0]["uptime"]["down_minutes"] == 90.0);
-  CHECK(j["incidents"]["tracked"] == false);
+  CHECK(j["incidents"]["tracked"] == true);
+  CHECK(j["incidents"]["total"] == 3);
   CHECK(j["abnormal_items"] == 9);
   CHECK(j["deliveries"]["success_rate_pct"].get<double>() == Approx(100.0 * 5 / 6));
 }

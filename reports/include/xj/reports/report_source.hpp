@@ -79,8 +79,8 @@ struct SourceGap {
 struct IncidentStats {
   std::int64_t total = 0;
   std::int64_t acked = 0, resolved = 0;
-  std::optional<double> mtta_min, mttr_min;
-  std::optional<double> respond_on_time_rate, repair_on_time_rate;
+  std::optional<double> mtta_min, mttr_min;  // mean minutes to respond / to repair
+  std::optional<double> respond_on_time_rate, repair_on_time_rate;  // percent
 };
 
 class ReportSource {
