@@ -165,6 +165,9 @@ Result FiscoBcosCheck::run(const RunContext& ctx) {
         problems.push_back("only " + std::to_string(sync->peers) + " peers");
       }
       sample.pending = sync->tx_pool;
+      // The head's hash for the collector's chain view (forks): only when it belongs to the
+      // height reported, since a block may have been sealed between the two calls.
+      if (!sync->latest_hash.empty() && sync->height == *height) r.details["block_hash"] = sync->latest_hash;
     } else {
       errors["getSyncStatus"] = sync.error();
     }
@@ -251,7 +254,9 @@ CheckSpec fisco_bcos_check_spec() {
       "height flat while transactions are pending for longer than `max_block_interval`; height "
       "and view both unchanged over `frozen_runs` runs; quorum lost; `cfgErr`; lag of "
       "`lag_crit` blocks. Warning: lag of `lag_warn` blocks, a view change under way "
-      "(`leaderFailed` / `timeout`), fewer peers than `min_peers`.";
+      "(`leaderFailed` / `timeout`), fewer peers than `min_peers`. The head block's hash "
+      "(`latestHash`) goes into the details (`block_hash`), so the collector's chain view can "
+      "tell a fork from lag.";
   s.keys = chain_endpoint_keys(
       "JSON-RPC URL: 2.x `http://127.0.0.1:8545`, 3.x `https://127.0.0.1:20200`");
   s.keys.insert(

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 
 #include "xj/checks/fisco_bcos_check.hpp"
 #include "xj/checks/json_rpc.hpp"
@@ -38,6 +39,10 @@ Expected<FiscoSync> parse_fisco_sync(const nlohmann::json& result) {
   s.known_highest = quantity_at(j, "knownHighestNumber").value_or(s.height);
   s.tx_pool = quantity_at(j, "txPoolSize").value_or(0);
   s.syncing = bool_at(j, "isSyncing");
+  if (auto h = j.find("latestHash"); h != j.end() && h->is_string()) {
+    s.latest_hash = h->get<std::string>();
+    for (auto& ch : s.latest_hash) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
   if (auto peers = j.find("peers"); peers != j.end() && peers->is_array()) {
     s.peers = peers->size();
     for (const auto& p : *peers) {

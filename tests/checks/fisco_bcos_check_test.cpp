@@ -55,9 +55,10 @@ bool says(const Result& r, const std::string& text) {
 
 TEST_CASE("a 2.x sync status mixes integers and strings and its lag counts the peers", "[fisco]") {
   auto s = parse_fisco_sync(json::parse(R"({"blockNumber":100,"isSyncing":true,
-      "knownHighestNumber":104,"txPoolSize":"7","peers":[{"blockNumber":"0x6e","nodeId":"a"},
+      "knownHighestNumber":104,"txPoolSize":"7","latestHash":"0xABcd01","peers":[{"blockNumber":"0x6e","nodeId":"a"},
       {"blockNumber":101,"nodeId":"b"}]})"));
   REQUIRE(s);
+  CHECK(s->latest_hash == "0xabcd01");
   CHECK(s->height == 100);
   CHECK(s->tx_pool == 7);
   CHECK(s->peers == 2);
@@ -158,6 +159,9 @@ TEST_CASE("a 2.x node is detected and reports height, view, peers, quorum and TP
   INFO(first.summary);
   REQUIRE(first.status == Status::kOk);
   CHECK(first.details["version"] == "2.x");
+  std::string head_hash = "0x";  // the stand-in's latestHash: "0x" + "cd" * 32
+  for (int i = 0; i < 32; ++i) head_hash += "cd";
+  CHECK(first.details["block_hash"] == head_hash);
   CHECK(metric(first, "block_number")->value == 100);
   CHECK(metric(first, "pbft_view")->value == 500);
   CHECK(metric(first, "peers")->value == 3);

@@ -22,6 +22,7 @@ struct FiscoSync {
   std::uint64_t tx_pool = 0;
   std::size_t peers = 0;
   bool syncing = false;
+  std::string latest_hash;  // latestHash, lower-case: the hash of block `height` ("" if not sent)
   // Blocks behind the highest the node knows of (knownHighestNumber or a peer's blockNumber).
   std::uint64_t lag() const { return known_highest > height ? known_highest - height : 0; }
 };
