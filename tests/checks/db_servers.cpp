@@ -140,8 +140,17 @@ std::string PgServer::log_tail() const { return tail_of(dir_ + "/server.log"); }
 // ---- MariaDB ----
 
 MariaServer::MariaServer() : dir_(make_temp_dir("maria", "mysql")), port_(free_port()) {
+  // Each server has its own tmpdir: two servers bootstrapping at once with the shared /tmp
+  // failed ("Could not remove temporary table '/tmp/#sql-temptable-...'", ERROR 1051 Unknown
+  // table 'mysql.tmp_user_sys'), the cause of this fixture's rare failures in CI runs.
+  std::filesystem::create_directory(tmpdir());
+  if (is_root()) {
+    const passwd* pw = ::getpwnam("mysql");
+    REQUIRE(pw != nullptr);
+    REQUIRE(::chown(tmpdir().c_str(), pw->pw_uid, pw->pw_gid) == 0);
+  }
   const std::string user = is_root() ? " --user=mysql" : "";
-  int rc = sh("mariadb-install-db --no-defaults --datadir=" + dir_ + "/data" + user +
+  int rc = sh("mariadb-install-db --no-defaults --tmpdir=" + tmpdir() + " --datadir=" + dir_ + "/data" + user +
               " --auth-root-authentication-method=normal --skip-test-db > " + dir_ +
               "/install.log 2>&1");
   INFO(tail_of(dir_ + "/install.log"));
@@ -159,9 +168,9 @@ void MariaServer::start() {
   const std::string data = "--datadir=" + dir_ + "/data", sock = "--socket=" + socket(),
                     port = "--port=" + std::to_string(port_),
                     err = "--log-error=" + dir_ + "/error.log",
-                    pid = "--pid-file=" + dir_ + "/mysqld.pid";
+                    pid = "--pid-file=" + dir_ + "/mysqld.pid", tmp = "--tmpdir=" + tmpdir();
   std::vector<std::string> args = {"/usr/sbin/mariadbd", "--no-defaults", data, sock, port,
-                                   "--bind-address=127.0.0.1", err, pid,
+                                   "--bind-address=127.0.0.1", err, pid, tmp,
                                    "--innodb-buffer-pool-size=16M", "--skip-log-bin",
                                    "--skip-name-resolve", "--long-query-time=0.5",
                                    "--max-connections=30", "--innodb-flush-log-at-trx-commit=0"};

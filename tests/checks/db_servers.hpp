@@ -55,6 +55,7 @@ class MariaServer {
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
   std::string socket() const { return dir_ + "/mysqld.sock"; }
+  std::string tmpdir() const { return dir_ + "/tmp"; }
   void stop();
   void start();
   std::string log_tail() const;
