@@ -152,7 +152,6 @@ int ctl_main(int argc, char** argv) {
 
   std::string path, method = "GET", body;
   QueryParams query;
-  std::optional<nlohmann::json> post;  // set: POST this body instead of a GET
   std::string (*render)(const nlohmann::json&, const ContractZone&) = nullptr;
   if (incident.chosen() || silence.chosen() || maintenance.chosen()) {
     auto req = incident.chosen()  ? incident.request(*zone, now_epoch_ms())
@@ -212,26 +211,26 @@ int ctl_main(int argc, char** argv) {
       path = "/api/v1/licences/" + l_id;
     } else if (*l_add) {
       path = "/api/v1/licences";
-      post = nlohmann::json{{"product", l_product}, {"holder", l_holder}, {"expiry", l_expiry},
-                            {"state", l_applied ? "applied" : "active"}};
-      if (!l_host.empty()) (*post)["host"] = l_host;
-      if (!l_contract.empty()) (*post)["contract"] = l_contract;
+      nlohmann::json add{{"product", l_product}, {"holder", l_holder}, {"expiry", l_expiry},
+                         {"state", l_applied ? "applied" : "active"}};
+      if (!l_host.empty()) add["host"] = l_host;
+      if (!l_contract.empty()) add["contract"] = l_contract;
+      method = "POST";
+      body = add.dump();
     } else {
       const char* verb = *l_activate ? "activate" : *l_renew ? "renew" : "revoke";
       path = "/api/v1/licences/" + l_id + "/" + verb;
-      post = nlohmann::json::object();
-      if (!l_note.empty()) (*post)["note"] = l_note;
+      nlohmann::json change = nlohmann::json::object();
+      if (!l_note.empty()) change["note"] = l_note;
       if (*l_renew) {
-        (*post)["expiry"] = l_expiry;
-        if (!l_contract.empty()) (*post)["contract"] = l_contract;
+        change["expiry"] = l_expiry;
+        if (!l_contract.empty()) change["contract"] = l_contract;
       }
+      method = "POST";
+      body = change.dump();
     }
   }
 
-  if (post) {
-    method = "POST";
-    body = post->dump();
-  }
   auto answer = api_call(conn, method, path, query, body);
   if (!answer) {
     std::cerr << "xunjianctl: " << answer.error() << "\n";
