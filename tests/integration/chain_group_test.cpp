@@ -142,6 +142,11 @@ TEST_CASE("a node that stops mining lags behind its chain group, and the collect
   }
   CHECK(changed_to_warning);
   CHECK(changed_to_critical);
+  // The collector's own host has no agent, and serve exempts it from liveness: after well
+  // over 3 missed 1 s heartbeats it still has no host:alive at all.
+  const auto own = collector.get_json("/api/v1/checks?host=collector");
+  REQUIRE(own["checks"].size() >= 1);  // chain:evidence
+  for (const auto& c : own["checks"]) CHECK(c["check"] != "host:alive");
   // ... and a critical alert about the lag reached the robot, under the collector's host and
   // the system its nodes share (the agents' label).
   std::string alert;
