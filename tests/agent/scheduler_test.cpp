@@ -207,7 +207,7 @@ TEST_CASE("a new check set replaces the old one without overlapping a run still 
   CHECK(probe.started >= 4);    // and the new set runs once the old run returned
 }
 
-TEST_CASE("a check with labels of its own sends them in details.labels; others add nothing",
+TEST_CASE("a check with labels of its own sends them in details.labels, and others add nothing",
           "[scheduler]") {
   Probe probe;
   Rig rig(seeded());

@@ -127,7 +127,7 @@ TEST_CASE("a filled tmpfs at a path with a space goes critical, then ok once emp
   CHECK(empty.rfind("ok|" + mount_point + " 0.0% used (1.0 MiB free of 1.0 MiB)", 0) == 0);
 }
 
-TEST_CASE("a mount that never answers is critical before the timeout; the others still measured",
+TEST_CASE("a mount that never answers is critical before the timeout, and the others are still measured",
           "[disk][mount]") {
   const std::string dir = "/tmp/xj-disk-hung-" + std::to_string(::getpid());
   ChildOutput out = in_private_mount_namespace([&]() -> std::string {

@@ -160,7 +160,7 @@ TEST_CASE("GET /api/v1/licences lists licences by days left, revoked ones last",
   CHECK(list.body["licences"][0]["days_left"].get<double>() < 0);
 }
 
-TEST_CASE("bad licence input is refused with 400 naming the field; wrong role, id or state too", "[licences]") {
+TEST_CASE("bad licence input is refused with 400 naming the field, and so are a wrong role, id or state too", "[licences]") {
   Registry r;
   const json good = {{"product", "p"}, {"holder", "h"}, {"expiry", shanghai_day(30)}};
   struct Case {

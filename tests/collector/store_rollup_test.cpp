@@ -149,7 +149,7 @@ TEST_CASE("the step selects raw points, hourly or daily buckets, and merges wide
   CHECK(one_series(*store, to, kT0, kHour).points.empty());  // from after to
 }
 
-TEST_CASE("labels pick one series exactly; no labels return every series of the metric",
+TEST_CASE("labels pick one series exactly, and no labels return every series of the metric",
           "[store-rollup]") {
   auto file = store_dir("rollup-labels") / "collector.db";
   TestClock clock;
