@@ -107,7 +107,8 @@ DutyNow duty_at(const DutyRoster& r, std::int64_t now_ms, const std::set<std::st
   return out;
 }
 
-bool Route::matches(const Alert& a, std::int64_t at_ms, const std::set<std::string>& holidays) const {
+bool Route::matches(const Alert& a, std::int64_t at_ms,
+                    const std::set<std::string>& holidays) const {
   if (!severities.empty() && !severities.count(a.severity)) return false;
   for (const auto& m : matchers) {
     if (!m.matches(a)) return false;
@@ -142,7 +143,8 @@ std::vector<Delivery> Routing::deliveries(const Target& t, std::int64_t at_ms,
   std::vector<std::string> ids;
   for (const auto& p : t.people) {
     std::string id = p == kOnDuty ? duty_at(duty, at_ms, holidays).person : p;
-    if (!id.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+    if (!id.empty() && std::find(ids.begin(), ids.end(), id) == ids.end())
+      ids.push_back(std::move(id));
   }
   std::vector<Delivery> out;
   auto add = [&out](Delivery d) {

@@ -1,7 +1,8 @@
+#include "detail/routing_config.hpp"
+
 #include <algorithm>
 #include <functional>
 
-#include "detail/routing_config.hpp"
 #include "xj/common/config_section.hpp"
 
 namespace xj::alerts::detail {
@@ -20,11 +21,16 @@ void each_item(const ConfigSection& a, const std::string& key, const std::string
 Person parse_person(const ConfigSection& s) {
   s.allow_only({"id", "name", "phone", "email", "wecom_user"});
   Person p{s.str("id"), s.str("name"), s.str("phone"), s.str("email"), s.str("wecom_user")};
-  if (p.id.empty()) s.fail("id", "every person needs an id (routes and the duty roster refer to it)");
-  if (p.id == kOnDuty) s.fail("id", "'on_duty' is reserved: a route's to: [on_duty] means the roster's person on call");
-  if (p.name.empty()) s.fail("name", "person '" + p.id + "' needs a name (messages and xunjianctl duty show it)");
+  if (p.id.empty())
+    s.fail("id", "every person needs an id (routes and the duty roster refer to it)");
+  if (p.id == kOnDuty)
+    s.fail("id",
+           "'on_duty' is reserved: a route's to: [on_duty] means the roster's person on call");
+  if (p.name.empty())
+    s.fail("name", "person '" + p.id + "' needs a name (messages and xunjianctl duty show it)");
   const std::string digits = p.phone.substr(!p.phone.empty() && p.phone[0] == '+' ? 1 : 0);
-  if (!p.phone.empty() && (digits.size() < 5 || digits.find_first_not_of("0123456789") != std::string::npos)) {
+  if (!p.phone.empty() &&
+      (digits.size() < 5 || digits.find_first_not_of("0123456789") != std::string::npos)) {
     s.fail("phone", "'" + p.phone + "' is not a phone number (digits, optionally a leading +)");
   }
   const auto at = p.email.find('@');
@@ -34,7 +40,8 @@ Person parse_person(const ConfigSection& s) {
   return p;
 }
 
-void check_person(const ConfigSection& s, const std::string& key, const std::string& id, const AlertsConfig& cfg) {
+void check_person(const ConfigSection& s, const std::string& key, const std::string& id,
+                  const AlertsConfig& cfg) {
   if (!cfg.people.count(id)) s.fail(key, "no person with id '" + id + "' in alerts.people");
 }
 
@@ -43,11 +50,13 @@ DutyRoster parse_duty(const ConfigSection& d, const AlertsConfig& cfg) {
   if (d.empty()) return r;
   d.allow_only({"rotation", "handover", "period", "start", "holiday", "overrides"});
   r.rotation = d.list("rotation");
-  if (r.rotation.empty()) d.fail("rotation", "the duty roster needs the people who take turns (person ids)");
+  if (r.rotation.empty())
+    d.fail("rotation", "the duty roster needs the people who take turns (person ids)");
   for (const auto& id : r.rotation) check_person(d, "rotation", id, cfg);
   const std::string handover = d.str("handover", "09:00");
   auto min = parse_clock_minutes(handover);
-  if (!min || *min >= 24 * 60) d.fail("handover", "'" + handover + "' is not a local time like 09:00");
+  if (!min || *min >= 24 * 60)
+    d.fail("handover", "'" + handover + "' is not a local time like 09:00");
   r.handover_min = *min;
   const std::string period = d.str("period", "daily");
   if (period == "daily") {
@@ -63,8 +72,10 @@ DutyRoster parse_duty(const ConfigSection& d, const AlertsConfig& cfg) {
   }
   r.start = d.str("start");
   if (!civil_days(r.start)) {
-    d.fail("start", r.start.empty() ? "the roster needs its start: the local date the first of the rotation takes over"
-                                    : "'" + r.start + "' is not a date like 2026-12-01");
+    d.fail("start",
+           r.start.empty()
+               ? "the roster needs its start: the local date the first of the rotation takes over"
+               : "'" + r.start + "' is not a date like 2026-12-01");
   }
   r.holiday_person = d.str("holiday");
   if (!r.holiday_person.empty()) check_person(d, "holiday", r.holiday_person, cfg);
@@ -94,13 +105,15 @@ void check_target(const ConfigSection& s, const Target& t, const AlertsConfig& c
     }
   }
   for (const auto& ch : t.channels) {
-    auto c = std::find_if(cfg.channels.begin(), cfg.channels.end(), [&](const auto& x) { return x.name == ch; });
+    auto c = std::find_if(cfg.channels.begin(), cfg.channels.end(),
+                          [&](const auto& x) { return x.name == ch; });
     if (!person_addressed(c->type)) continue;
-    if (t.people.empty()) s.fail("to", "channel '" + ch + "' sends to people: name them in to: (ids or on_duty)");
+    if (t.people.empty())
+      s.fail("to", "channel '" + ch + "' sends to people: name them in to: (ids or on_duty)");
     for (const auto& id : who) {
       if (address_of(cfg.people.at(id), c->type).empty()) {
-        s.fail("to", "person '" + id + "' has no " + (c->type == "email" ? "email" : "phone") + " for channel '" +
-                         ch + "'");
+        s.fail("to", "person '" + id + "' has no " + (c->type == "email" ? "email" : "phone") +
+                         " for channel '" + ch + "'");
       }
     }
   }
@@ -110,7 +123,8 @@ Route parse_route(const ConfigSection& s, const AlertsConfig& cfg, bool is_defau
   if (is_default) {
     s.allow_only({"channels", "to", "escalate"});
   } else {
-    s.allow_only({"name", "severity", "match", "days", "time", "holidays", "channels", "to", "continue", "escalate"});
+    s.allow_only({"name", "severity", "match", "days", "time", "holidays", "channels", "to",
+                  "continue", "escalate"});
   }
   Route r;
   r.name = s.str("name", is_default ? "default_route" : s.where().substr(s.where().rfind('.') + 1));
@@ -153,7 +167,8 @@ Route parse_route(const ConfigSection& s, const AlertsConfig& cfg, bool is_defau
   std::chrono::milliseconds last{0};
   each_item(s, "escalate", "levels {after, channels, to}", [&](const ConfigSection& l) {
     l.allow_only({"after", "channels", "to"});
-    if (!l.has("after")) l.fail("after", "each level needs its delay (after: 10m) since the alert fired");
+    if (!l.has("after"))
+      l.fail("after", "each level needs its delay (after: 10m) since the alert fired");
     EscalationLevel level;
     level.after = l.duration("after", {}, std::chrono::seconds(1));
     if (level.after <= last) l.fail("after", "each level must come after the one before it");
@@ -168,14 +183,24 @@ Route parse_route(const ConfigSection& s, const AlertsConfig& cfg, bool is_defau
 }  // namespace
 
 void parse_routing(const ConfigSection& a, AlertsConfig& cfg) {
-  each_item(a, "people", "people {id, name, phone, email, wecom_user}", [&](const ConfigSection& s) {
-    Person p = parse_person(s);
-    const std::string id = p.id;
-    if (!cfg.people.emplace(id, std::move(p)).second) s.fail("id", "person '" + id + "' is defined twice");
-  });
+  each_item(a, "people", "people {id, name, phone, email, wecom_user}",
+            [&](const ConfigSection& s) {
+              Person p = parse_person(s);
+              const std::string id = p.id;
+              if (!cfg.people.emplace(id, std::move(p)).second)
+                s.fail("id", "person '" + id + "' is defined twice");
+            });
   cfg.duty = parse_duty(a.section("duty"), cfg);
-  each_item(a, "routes", "routes", [&](const ConfigSection& s) { cfg.routes.push_back(parse_route(s, cfg, false)); });
-  if (a.has("default_route")) cfg.default_route = parse_route(a.section("default_route"), cfg, true);
+  each_item(a, "routes", "routes", [&](const ConfigSection& s) {
+    Route r = parse_route(s, cfg, false);
+    for (const auto& other : cfg.routes) {
+      // The name is part of an escalation's identity: two routes must not share one.
+      if (other.name == r.name) s.fail("name", "route '" + r.name + "' is defined twice");
+    }
+    cfg.routes.push_back(std::move(r));
+  });
+  if (a.has("default_route"))
+    cfg.default_route = parse_route(a.section("default_route"), cfg, true);
 }
 
 }  // namespace xj::alerts::detail

@@ -1,9 +1,10 @@
 // Routes, people and the duty roster, read from collector.yaml text and evaluated at fixed
 // instants in the contract's zone (Asia/Shanghai, set here, not taken from the machine).
+#include <yaml-cpp/yaml.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <ctime>
-#include <yaml-cpp/yaml.h>
 
 #include "memory_alert_store.hpp"
 #include "xj/alerts/alert_pipeline.hpp"
@@ -100,7 +101,8 @@ std::vector<std::string> where(const AlertsConfig& c, const Alert& a, std::int64
   const Routing r = routing_of(c);
   std::vector<std::string> out;
   for (const Route* route : r.routes_for(a, at, c.holidays)) {
-    for (const auto& d : r.deliveries(route->target(), at, c.holidays)) out.push_back(d.channel + ">" + d.recipient);
+    for (const auto& d : r.deliveries(route->target(), at, c.holidays))
+      out.push_back(d.channel + ">" + d.recipient);
   }
   return out;
 }
@@ -198,7 +200,9 @@ TEST_CASE("routes match severity, labels and time of day, first match wins unles
   CHECK(where(c, alert(Status::kUnknown), kTue + 14 * kHour) == std::vector<std::string>{"ops>"});
 }
 
-TEST_CASE("the pipeline sends an alert's messages where its routes point, with the recipient in the key") {
+TEST_CASE(
+    "the pipeline sends an alert's messages where its routes point, with the recipient in the "
+    "key") {
   contract_zone();
   AlertsConfig c = parse(kBase + R"(  routes:
     - {severity: [critical], channels: [ops, sms], to: [on_duty, pm]}
@@ -215,9 +219,12 @@ TEST_CASE("the pipeline sends an alert's messages where its routes point, with t
   p.on_results(Subject{"web-01", {}}, {r});
   std::vector<std::string> keys;
   for (const auto& m : store.outbox) {
-    if (m.transition == "firing") keys.push_back(m.channel + ">" + m.recipient + " " + m.idempotency_key.substr(m.idempotency_key.find("/firing/")));
+    if (m.transition == "firing")
+      keys.push_back(m.channel + ">" + m.recipient + " " +
+                     m.idempotency_key.substr(m.idempotency_key.find("/firing/")));
   }
-  CHECK(keys == std::vector<std::string>{"ops> /firing/ops/#1", "sms>13800000002 /firing/sms/13800000002#1",
+  CHECK(keys == std::vector<std::string>{"ops> /firing/ops/#1",
+                                         "sms>13800000002 /firing/sms/13800000002#1",
                                          "sms>13800000009 /firing/sms/13800000009#1"});
   // A warning matches no route and there is no default route: every channel, never nobody.
   r.check = "disk:/";
@@ -229,7 +236,8 @@ TEST_CASE("the pipeline sends an alert's messages where its routes point, with t
   p2.on_results(Subject{"web-02", {}}, {r});
   std::set<std::string> channels;
   for (const auto& m : store.outbox) {
-    if (m.fingerprint != store.outbox.front().fingerprint) channels.insert(m.channel + ">" + m.recipient);
+    if (m.fingerprint != store.outbox.front().fingerprint)
+      channels.insert(m.channel + ">" + m.recipient);
   }
   CHECK(channels == std::set<std::string>{"ops>", "night>", "db-team>", "sms>13800000002"});
 }
@@ -244,15 +252,21 @@ TEST_CASE("routing config errors name the file, line and key") {
              Catch::Contains("'time'") && Catch::Contains("9-18"));
   CHECK_THAT(error_of(kBase + "  routes:\n    - {channels: [ops], continu: true}\n"),
              Catch::Contains("continu"));
-  CHECK_THAT(error_of(kBase + "  routes:\n    - channels: [ops]\n      escalate:\n        - {after: 30m, channels: [sms], to: [pm]}\n        - {after: 10m, channels: [sms], to: [pm]}\n"),
-             Catch::Contains("alerts.routes[0].escalate[1]") && Catch::Contains("after the one before"));
+  CHECK_THAT(
+      error_of(kBase +
+               "  routes:\n    - channels: [ops]\n      escalate:\n        - {after: 30m, "
+               "channels: [sms], to: [pm]}\n        - {after: 10m, channels: [sms], to: [pm]}\n"),
+      Catch::Contains("alerts.routes[0].escalate[1]") && Catch::Contains("after the one before"));
+  CHECK_THAT(error_of(kBase + "  routes:\n    - {name: a, channels: [ops]}\n    - {name: a, channels: [night]}\n"),
+             Catch::Contains("alerts.routes[1]") && Catch::Contains("route 'a' is defined twice"));
   CHECK_THAT(error_of("alerts:\n  people: [{id: x, name: X}, {id: x, name: Y}]\n"),
              Catch::Contains("alerts.people[1]") && Catch::Contains("person 'x' is defined twice"));
   CHECK_THAT(error_of(R"(alerts:
   people: [{id: a, name: A}]
   duty: {rotation: [a], start: 2026-02-30}
 )"),
-             Catch::Contains("alerts.duty") && Catch::Contains("'start'") && Catch::Contains("2026-02-30"));
+             Catch::Contains("alerts.duty") && Catch::Contains("'start'") &&
+                 Catch::Contains("2026-02-30"));
   CHECK_THAT(error_of(R"(alerts:
   people: [{id: a, name: A, phone: "call me"}]
 )"),
@@ -268,9 +282,10 @@ TEST_CASE("routing config errors name the file, line and key") {
     WARN("sms_http is not a channel type in this build: person-address validation not exercised");
     return;
   }
-  CHECK_THAT(error_of("alerts:\n  channels: [{name: sms, type: sms_http, url: \"http://127.0.0.1:1/\"}]\n"
-                      "  routes: [{channels: [sms]}]\n"),
-             Catch::Contains("channel 'sms' sends to people"));
+  CHECK_THAT(
+      error_of("alerts:\n  channels: [{name: sms, type: sms_http, url: \"http://127.0.0.1:1/\"}]\n"
+               "  routes: [{channels: [sms]}]\n"),
+      Catch::Contains("channel 'sms' sends to people"));
   const std::string nophone = R"(alerts:
   channels: [{name: sms, type: sms_http, url: "http://127.0.0.1:1/"}]
   people: [{id: a, name: A, phone: "13800000001"}, {id: b, name: B, email: b@example.com}]

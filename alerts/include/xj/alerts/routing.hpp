@@ -47,9 +47,9 @@ struct DutyRoster {
 };
 
 struct DutyNow {
-  std::string person;      // id
-  std::string duty_date;   // the local date whose handover began this duty day
-  std::string reason;      // "rotation", "override", "holiday"
+  std::string person;         // id
+  std::string duty_date;      // the local date whose handover began this duty day
+  std::string reason;         // "rotation", "override", "holiday"
   std::int64_t since_ms = 0;  // when this person took over (the stretch began)
   std::string next_person;
   std::int64_t next_handover_ms = 0;  // 0: no change within a year
@@ -57,7 +57,8 @@ struct DutyNow {
 
 // Who is on duty at `now` (empty person without a roster). A duty day runs from the handover
 // on its date to the handover on the next date.
-DutyNow duty_at(const DutyRoster& roster, std::int64_t now_ms, const std::set<std::string>& holidays);
+DutyNow duty_at(const DutyRoster& roster, std::int64_t now_ms,
+                const std::set<std::string>& holidays);
 
 // Where a message goes: channels and people (ids or kOnDuty).
 struct Target {
@@ -71,14 +72,14 @@ struct EscalationLevel {
 };
 
 struct Route {
-  std::set<Status> severities;        // empty: every severity
-  std::vector<std::string> channels;  // names of configured channels
-  std::vector<std::string> people;    // person ids or kOnDuty
-  std::vector<Matcher> matchers;      // all must match (host, check, rule, severity, labels)
-  std::optional<Recurrence> when;     // days and time of day; none: always
-  bool continue_matching = false;     // `continue: true`: later routes are tried too
+  std::set<Status> severities;            // empty: every severity
+  std::vector<std::string> channels;      // names of configured channels
+  std::vector<std::string> people;        // person ids or kOnDuty
+  std::vector<Matcher> matchers;          // all must match (host, check, rule, severity, labels)
+  std::optional<Recurrence> when;         // days and time of day; none: always
+  bool continue_matching = false;         // `continue: true`: later routes are tried too
   std::vector<EscalationLevel> escalate;  // levels 2, 3, ...
-  std::string name;                   // for logs and the timeline ("routes[2]" by default)
+  std::string name;                       // for logs and the timeline ("routes[2]" by default)
 
   Target target() const { return {channels, people}; }
   bool matches(const Alert& a, std::int64_t at_ms, const std::set<std::string>& holidays) const;
@@ -88,7 +89,9 @@ struct Delivery {
   std::string channel;
   std::string recipient;  // "" for a group robot; the phone or e-mail address otherwise
   std::string person;     // the person id, "" for a group robot
-  bool operator==(const Delivery& o) const { return channel == o.channel && recipient == o.recipient; }
+  bool operator==(const Delivery& o) const {
+    return channel == o.channel && recipient == o.recipient;
+  }
 };
 
 // Channel types that address a person, and the person's address for one ("" if none).
