@@ -9,7 +9,13 @@ namespace xj::alerts {
 AlertPipeline::AlertPipeline(AlertStore& store, AlertsConfig config,
                              std::map<std::string, std::size_t> max_text_bytes, Clock clock)
     : store_(store), cfg_(std::move(config)), max_bytes_(std::move(max_text_bytes)),
-      clock_(clock), engine_(cfg_.rules, clock), incidents_(cfg_.incidents, clock) {}
+      clock_(clock), engine_(cfg_.rules, clock), incidents_(cfg_.incidents, clock) {
+  routing_.routes = cfg_.routes;
+  routing_.default_route = cfg_.default_route;
+  routing_.people = cfg_.people;
+  routing_.duty = cfg_.duty;
+  for (const auto& c : cfg_.channels) routing_.channel_types[c.name] = c.type;
+}
 
 void AlertPipeline::restore() {
   std::lock_guard lock(mu_);
@@ -28,41 +34,46 @@ std::vector<Alert> AlertPipeline::active() {
   return engine_.active();
 }
 
-std::vector<std::string> AlertPipeline::channels_for(const Alert& a) const {
-  std::vector<std::string> out;
-  auto add = [&out](const std::string& name) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-  };
-  if (cfg_.routes.empty()) {
-    for (const auto& c : cfg_.channels) add(c.name);
-    return out;
+std::vector<Delivery> AlertPipeline::deliveries_for(const Alert& a, std::int64_t now) const {
+  const std::int64_t at = a.fired_ms != 0 ? a.fired_ms : now;
+  std::vector<Delivery> out;
+  for (const Route* r : routing_.routes_for(a, at, cfg_.holidays)) {
+    for (auto& d : routing_.deliveries(r->target(), at, cfg_.holidays)) {
+      if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(std::move(d));
+    }
   }
-  for (const auto& r : cfg_.routes) {
-    if (!r.severities.empty() && !r.severities.count(a.severity)) continue;
-    for (const auto& c : r.channels) add(c);
+  if (out.empty() && routing_.routes_for(a, at, cfg_.holidays).empty()) {
+    // No routes, or none matched and no default route: every channel, never nobody.
+    Target all{{}, {}};
+    for (const auto& c : cfg_.channels) all.channels.push_back(c.name);
+    if (cfg_.duty.configured()) all.people.push_back(kOnDuty);
+    out = routing_.deliveries(all, at, cfg_.holidays);
   }
   return out;
 }
 
-std::vector<std::string> AlertPipeline::incident_channels() const {
-  if (!cfg_.incidents.channels.empty()) return cfg_.incidents.channels;
-  std::vector<std::string> out;
-  for (const auto& c : cfg_.channels) out.push_back(c.name);
-  return out;
+std::vector<Delivery> AlertPipeline::incident_deliveries(std::int64_t now) const {
+  Target t{cfg_.incidents.channels, {}};
+  if (t.channels.empty()) {
+    for (const auto& c : cfg_.channels) t.channels.push_back(c.name);
+  }
+  if (cfg_.duty.configured()) t.people.push_back(kOnDuty);
+  return routing_.deliveries(t, now, cfg_.holidays);
 }
 
 void AlertPipeline::enqueue(std::vector<OutboxMessage>& out, const std::string& text,
                             const std::string& subject, std::int64_t since, const std::string& transition,
-                            const std::vector<std::string>& channels, std::int64_t now) const {
-  for (const auto& ch : channels) {
-    auto lim = max_bytes_.find(ch);
+                            const std::vector<Delivery>& to, std::int64_t now) const {
+  for (const auto& d : to) {
+    auto lim = max_bytes_.find(d.channel);
     const auto parts = split_utf8(text, lim == max_bytes_.end() ? 4096 : lim->second);
     for (std::size_t i = 0; i < parts.size(); ++i) {
       OutboxMessage m;
-      m.idempotency_key = idempotency_key(subject, since, transition, ch, "", static_cast<int>(i + 1));
+      m.idempotency_key = idempotency_key(subject, since, transition, d.channel, d.recipient, static_cast<int>(i + 1));
       m.fingerprint = subject;
       m.transition = transition;
-      m.channel = ch;
+      m.channel = d.channel;
+      m.recipient = d.recipient;
       m.text = parts[i];
       m.created_ms = now;
       m.next_attempt_ms = now;
@@ -119,7 +130,7 @@ std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vec
                                             incident ? &*incident : nullptr);
     const std::string tr(to_string(*ev.transition));
     const std::size_t first = c.messages.size();
-    enqueue(c.messages, text, ev.alert.fingerprint, ev.alert.since_ms, tr, channels_for(ev.alert), now);
+    enqueue(c.messages, text, ev.alert.fingerprint, ev.alert.since_ms, tr, deliveries_for(ev.alert, now), now);
     if (!reason.empty()) {
       for (std::size_t i = first; i < c.messages.size(); ++i) {
         c.messages[i].status = DeliveryStatus::kSuppressed;
@@ -136,7 +147,7 @@ std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vec
   }
   for (const auto& n : notices) {
     enqueue(c.messages, render_incident_notice(n, cfg_.message), incident_number(n.incident.id), 0, n.kind,
-            incident_channels(), now);
+            incident_deliveries(now), now);
     spdlog::info("event=incident_{} incident={} level={}", n.kind, incident_number(n.incident.id),
                  to_string(n.incident.level));
   }
@@ -174,7 +185,8 @@ std::size_t AlertPipeline::tick() {
   IncidentChanges changes;
   std::vector<IncidentNotice> notices;
   incidents_.tick(changes, notices);
-  const std::size_t released = release_unmuted(clock_()) + repeat_unacknowledged(clock_());
+  const std::size_t released =
+      release_unmuted(clock_()) + repeat_unacknowledged(clock_()) + escalate_unacknowledged(clock_());
   if (released > 0 && on_enqueued_) on_enqueued_();
   return released + apply(engine_.tick(), std::move(notices), std::move(changes));
 }
@@ -196,7 +208,7 @@ std::size_t AlertPipeline::repeat_unacknowledged(std::int64_t now) {
     auto incident = incidents_.incident_of(a);
     const std::string text = render_message(a, Transition::kFiring, cfg_.message, incident ? &*incident : nullptr,
                                             static_cast<int>(n));
-    enqueue(c.messages, text, a.fingerprint, a.since_ms, "repeat" + std::to_string(n), channels_for(a), now);
+    enqueue(c.messages, text, a.fingerprint, a.since_ms, "repeat" + std::to_string(n), deliveries_for(a, now), now);
     done.emplace_back(key, n);
   }
   if (c.messages.empty()) return 0;
@@ -208,6 +220,61 @@ std::size_t AlertPipeline::repeat_unacknowledged(std::int64_t now) {
   for (const auto& [key, n] : done) {
     repeats_[key] = n;
     spdlog::info("event=alert_repeat fingerprint={} n={}", key.first, n);
+  }
+  return c.messages.size();
+}
+
+std::size_t AlertPipeline::escalate_unacknowledged(std::int64_t now) {
+  AlertChanges c;
+  std::vector<std::string> done;
+  for (const auto& a : engine_.active()) {
+    if (a.state != AlertState::kFiring || a.fired_ms == 0) continue;
+    const std::pair episode{a.fingerprint, a.since_ms};
+    if (suppressed_.count(episode) || muting(a, now, false) || incidents_.acknowledged(a)) continue;
+    for (const Route* r : routing_.routes_for(a, a.fired_ms, cfg_.holidays)) {
+      for (std::size_t i = 0; i < r->escalate.size(); ++i) {
+        const EscalationLevel& level = r->escalate[i];
+        const std::int64_t due = a.fired_ms + level.after.count();
+        const int n = static_cast<int>(i) + 2;  // level 1 is the route itself
+        const std::string mark = a.fingerprint + "/" + std::to_string(a.since_ms) + "/" + r->name + "/" + std::to_string(n);
+        if (now < due || escalated_.count(mark)) continue;
+        const auto to = routing_.deliveries(level.target, due, cfg_.holidays);
+        const std::string tr = "escalate" + std::to_string(n);
+        // Enqueued before a restart: the outbox has it (its key is unique); not again, and no
+        // second timeline line.
+        if (to.empty() || store_.has_message(idempotency_key(a.fingerprint, a.since_ms, tr, to[0].channel,
+                                                             to[0].recipient, 1))) {
+          escalated_.insert(mark);
+          continue;
+        }
+        std::string names;
+        for (const auto& d : to) {
+          auto p = routing_.people.find(d.person);
+          names += (names.empty() ? "" : "、") + (p != routing_.people.end() ? p->second.name + "（" + d.channel + "）" : d.channel);
+        }
+        const EscalationInfo info{n, now - a.fired_ms, names};
+        const auto incident = incidents_.incident_of(a);
+        const std::string text = render_message(a, Transition::kFiring, cfg_.message,
+                                                incident ? &*incident : nullptr, 0, &info);
+        enqueue(c.messages, text, a.fingerprint, a.since_ms, tr, to, now);
+        if (incident) {
+          c.incidents.timeline.push_back(TimelineEntry{0, incident->id, now, "escalated", "collector",
+                                                       a.host + " " + a.check + "：第 " + std::to_string(n) +
+                                                           " 级，" + names});
+        }
+        done.push_back(mark);
+      }
+    }
+  }
+  if (c.messages.empty()) return 0;
+  if (auto r = store_.commit(c); !r) {
+    spdlog::error("event=alert_escalate_failed messages={} error=\"{}\"", c.messages.size(), r.error());
+    if (on_store_error_) on_store_error_();
+    return 0;
+  }
+  for (auto& mark : done) {
+    spdlog::info("event=alert_escalated level={}", mark);
+    escalated_.insert(std::move(mark));
   }
   return c.messages.size();
 }
@@ -274,7 +341,7 @@ Expected<Incident, ActionError> AlertPipeline::open_incident(const NewIncident& 
   const std::int64_t now = clock_();
   for (const auto& notice : notices) {
     enqueue(c.messages, render_incident_notice(notice, cfg_.message), incident_number(notice.incident.id), 0,
-            notice.kind, incident_channels(), now);
+            notice.kind, incident_deliveries(now), now);
   }
   if (auto r = store_.commit(c); !r) return ActionError{500, r.error()};
   incidents_.applied(*opened);

@@ -7,6 +7,7 @@
 #include "xj/common/config_error.hpp"
 #include "xj/common/config_section.hpp"
 #include "xj/common/yaml_file.hpp"
+#include "detail/routing_config.hpp"
 
 namespace xj::alerts {
 namespace {
@@ -67,6 +68,8 @@ IncidentLevel level_key(const ConfigSection& s, const std::string& key, const st
   return *l;
 }
 
+}  // namespace
+
 std::set<Status> severities(const ConfigSection& s, const std::string& key) {
   std::set<Status> out;
   for (const auto& sev : s.list(key)) {
@@ -85,6 +88,8 @@ void check_channels(const ConfigSection& s, const std::vector<std::string>& name
     if (!found) s.fail("channels", "no channel named '" + ch + "'");
   }
 }
+
+namespace {
 
 IncidentOptions parse_incidents(const ConfigSection& s, const std::vector<ChannelConfig>& channels) {
   IncidentOptions o;
@@ -140,7 +145,8 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   if (a.empty()) return cfg;
   a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
                 "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
-                "routes", "incidents", "holidays", "repeat_interval"});
+                "routes", "incidents", "holidays", "repeat_interval", "people", "duty",
+                "default_route"});
   cfg.enabled = a.boolean("enabled", true);
   cfg.message.console_url = a.str("console_url");
   cfg.message.locale = a.str("locale", "zh-CN");
@@ -178,30 +184,12 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
       cfg.channels.push_back(std::move(c));
     }
   }
-  if (a.has("routes")) {
-    const YAML::Node list = a.node()["routes"];
-    if (!list.IsSequence()) a.fail("routes", "must be a list of routes");
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      ConfigSection s(list[i], a.file(), a.where() + ".routes[" + std::to_string(i) + "]");
-      s.allow_only({"severity", "channels"});
-      Route route;
-      route.severities = severities(s, "severity");
-      route.channels = s.list("channels");
-      if (route.channels.empty()) s.fail("channels", "a route needs at least one channel");
-      check_channels(s, route.channels, cfg.channels);
-      cfg.routes.push_back(std::move(route));
-    }
-  }
   cfg.incidents = parse_incidents(a.section("incidents"), cfg.channels);
   for (const auto& d : a.list("holidays")) {
-    const bool shape = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-                       d.find_first_not_of("0123456789-") == std::string::npos;
-    const int month = shape ? std::stoi(d.substr(5, 2)) : 0, day = shape ? std::stoi(d.substr(8, 2)) : 0;
-    if (!shape || month < 1 || month > 12 || day < 1 || day > 31) {
-      a.fail("holidays", "'" + d + "' is not a date like 2026-10-01");
-    }
+    if (!civil_days(d)) a.fail("holidays", "'" + d + "' is not a date like 2026-10-01");
     cfg.holidays.insert(d);
   }
+  detail::parse_routing(a, cfg);
   return cfg;
 }
 

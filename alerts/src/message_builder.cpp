@@ -197,7 +197,7 @@ std::string format_span(std::int64_t ms) {
 }
 
 std::string render_message(const Alert& a, Transition t, const MessageContext& ctx, const Incident* incident,
-                           int repeat) {
+                           int repeat, const EscalationInfo* escalation) {
   auto tpl = [&](std::string_view name) {
     std::string_view s = builtin_message_template(ctx.locale, name);
     return s.empty() ? builtin_message_template("zh-CN", name) : s;
@@ -228,6 +228,11 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
     v["link"] = base + "/hosts/" + a.host;
   }
   if (repeat > 0) v["repeat"] = std::to_string(repeat);
+  if (escalation != nullptr) {
+    v["escalation"] = std::to_string(escalation->level);
+    v["unacked_for"] = format_span(escalation->unacked_ms);
+    v["recipients"] = escalation->recipients;
+  }
   if (incident != nullptr) {
     v["incident"] = incident_number(incident->id);
     v["incident_level"] = level_words(incident->level, ctx);

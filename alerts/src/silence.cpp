@@ -50,6 +50,8 @@ std::optional<int> minutes_of(std::string_view s) {
 
 }  // namespace
 
+std::optional<int> parse_clock_minutes(std::string_view text) { return minutes_of(text); }
+
 bool Matcher::matches(const Alert& a) const {
   const std::string v = field_of(a, name);
   if (op == "=") return v == value;
@@ -103,8 +105,10 @@ bool Silence::active_at(std::int64_t now, const std::set<std::string>& holidays)
   if (ended_ms != 0 && now >= ended_ms) return false;
   if (starts_ms != 0 && now < starts_ms) return false;
   if (ends_ms != 0 && now >= ends_ms) return false;
-  if (!recurrence) return true;
-  const Recurrence& r = *recurrence;
+  return !recurrence || recurrence_active(*recurrence, now, holidays);
+}
+
+bool recurrence_active(const Recurrence& r, std::int64_t now, const std::set<std::string>& holidays) {
   const std::tm tm = local_tm(now);
   const int day = tm.tm_wday == 0 ? 7 : tm.tm_wday;
   const int min = tm.tm_hour * 60 + tm.tm_min;

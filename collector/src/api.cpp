@@ -119,6 +119,9 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
   }
   if (request.method != "GET") return json_error(405, request.method + " is not allowed on " + p);
   if (auto denied = authorize(request, Role::kViewer)) return *denied;
+  if (p == "/api/v1/duty") {
+    return duty_ ? duty_() : json_error(503, "the duty roster needs alerting: collector.yaml has no alerts: section");
+  }
   if (p == "/api/v1/hosts") return hosts();
   if (p.rfind("/api/v1/hosts/", 0) == 0) return host(p.substr(std::string("/api/v1/hosts/").size()));
   if (p == "/api/v1/checks") return checks(request);

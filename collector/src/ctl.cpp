@@ -113,6 +113,7 @@ int ctl_main(int argc, char** argv) {
   l_renew->add_option("--expiry", l_expiry, "new last valid day, 2026-10-31 (contract zone)")->required();
   l_renew->add_option("--contract", l_contract, "the renewal's contract or order");
 
+  auto* duty = app.add_subcommand("duty", "who is on duty now (alerts.duty), since when, and the next handover");
   IncidentCommands incident(app);
   SilenceCommands silence(app, /*maintenance=*/false);
   SilenceCommands maintenance(app, /*maintenance=*/true);
@@ -131,7 +132,7 @@ int ctl_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     // CLI11 says "A subcommand is required" for an unknown one too; name the ones there are.
-    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident, silence, maintenance, report (xunjianctl --help)\n";
+    std::cerr << "xunjianctl: commands are hosts, host ID, checks, series, licence, incident, silence, maintenance, duty, report (xunjianctl --help)\n";
     return kUsage;
   }
 
@@ -163,6 +164,9 @@ int ctl_main(int argc, char** argv) {
     query = req->query;
     render = req->render;
     if (method != "GET") body = req->body.dump();
+  } else if (*duty) {
+    path = "/api/v1/duty";
+    render = render_duty;
   } else if (*hosts) {
     path = "/api/v1/hosts";
     render = render_hosts;

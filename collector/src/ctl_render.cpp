@@ -306,4 +306,25 @@ std::string render_silences(const json& answer, const ContractZone& zone) {
   return t.render();
 }
 
+std::string render_duty(const json& answer, const ContractZone& zone) {
+  auto who = [](const json& p) {
+    std::string s = str(p, "name").empty() ? str(p, "id") : str(p, "name") + " (" + str(p, "id") + ")";
+    if (!str(p, "phone").empty()) s += "  " + str(p, "phone");
+    if (!str(p, "email").empty()) s += "  " + str(p, "email");
+    return s;
+  };
+  std::string out = "on duty:  " + who(field(answer, "on_duty"));
+  const std::string reason = str(answer, "reason");
+  if (reason == "override") out += "  (override for " + str(answer, "duty_date") + ")";
+  if (reason == "holiday") out += "  (holiday stand-in)";
+  out += "\nsince:    " + time_of(answer, "since", zone) + "\n";
+  const json& next = field(answer, "next");
+  if (next.is_object()) {
+    out += "handover: " + time_of(next, "at", zone) + " to " + who(field(next, "person")) + "\n";
+  } else {
+    out += "handover: none within a year\n";
+  }
+  return out;
+}
+
 }  // namespace xj

@@ -105,6 +105,7 @@ int run_collector(const std::string& config_path) {
     api.set_incidents(incidents.get());
     silences = std::make_unique<SilenceApi>(alerting->pipeline(), db, cfg.alerts.holidays);
     api.set_silences(silences.get());
+    api.set_duty([&cfg] { return duty_response(cfg.alerts, now_epoch_ms()); });
   }
   // Reports: generated on request (API) and on the contract's schedules, archived with SHA-256.
   auto report_source = open_sqlite_report_source(cfg.store_path, cfg.timezone);

@@ -160,4 +160,28 @@ HttpResponse SilenceApi::create(const HttpRequest& r, const std::string& actor) 
   return resp;
 }
 
+HttpResponse duty_response(const alerts::AlertsConfig& cfg, std::int64_t now_ms) {
+  if (!cfg.duty.configured()) return json_error(404, "no duty roster: collector.yaml has no alerts.duty");
+  auto person = [&](const std::string& id) {
+    auto it = cfg.people.find(id);
+    if (it == cfg.people.end()) return json{{"id", id}};
+    const auto& p = it->second;
+    return json{{"id", p.id}, {"name", p.name}, {"phone", p.phone}, {"email", p.email}, {"wecom_user", p.wecom_user}};
+  };
+  const auto d = alerts::duty_at(cfg.duty, now_ms, cfg.holidays);
+  json j{{"now", now_ms},
+         {"on_duty", person(d.person)},
+         {"duty_date", d.duty_date},
+         {"reason", d.reason},
+         {"since", d.since_ms},
+         {"handover", alerts::time_range_text(cfg.duty.handover_min, cfg.duty.handover_min).substr(0, 5)},
+         {"period_days", cfg.duty.period_days},
+         {"rotation", cfg.duty.rotation}};
+  if (d.next_handover_ms != 0) j["next"] = json{{"at", d.next_handover_ms}, {"person", person(d.next_person)}};
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = j.dump();
+  return r;
+}
+
 }  // namespace xj

@@ -152,6 +152,13 @@ class SqliteAlertStore final : public alerts::AlertStore {
     return true;
   }
 
+  bool has_message(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Query q(*conn_, "SELECT 1 FROM outbox WHERE idem_key = ?");
+    q.bind(key);
+    return q.row();
+  }
+
   std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) override {
     std::lock_guard lock(mu_);
     Query q(*conn_,

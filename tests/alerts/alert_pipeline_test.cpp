@@ -17,7 +17,12 @@ AlertsConfig two_channels() {
   c.enabled = true;
   c.channels = {ChannelConfig{"ops", "wecom", "", "k", "", 20, {}},
                 ChannelConfig{"duty", "dingtalk", "", "k", "s", 20, {}}};
-  c.routes = {Route{{Status::kCritical}, {"ops", "duty"}}, Route{{Status::kWarning}, {"ops"}}};
+  Route critical, warning;
+  critical.severities = {Status::kCritical};
+  critical.channels = {"ops", "duty"};
+  warning.severities = {Status::kWarning};
+  warning.channels = {"ops"};
+  c.routes = {critical, warning};
   c.rules.for_warning = std::chrono::milliseconds(0);
   return c;
 }

@@ -20,7 +20,8 @@ struct AlertingCollector {
   std::uint16_t port = free_port();
   std::unique_ptr<Child> child;
 
-  AlertingCollector(const fs::path& d, std::uint16_t rx_port) : dir(d) {
+  // extra: more of the alerts: section, starting with further channels (list items).
+  AlertingCollector(const fs::path& d, std::uint16_t rx_port, const std::string& extra = "") : dir(d) {
     fs::create_directories(dir);
     ::setenv("XJ_TEST_WECOM_KEY", "wecom-key", 1);
     write_file(dir / "collector.yaml",
@@ -39,7 +40,7 @@ struct AlertingCollector {
                "    - name: ops-group\n"
                "      type: wecom\n"
                "      url: http://127.0.0.1:" + std::to_string(rx_port) + "/cgi-bin/webhook/send\n"
-               "      key_env: XJ_TEST_WECOM_KEY\n");
+               "      key_env: XJ_TEST_WECOM_KEY\n" + extra);
   }
   std::string config() const { return (dir / "collector.yaml").string(); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
@@ -341,4 +342,103 @@ TEST_CASE("a silence and a maintenance window added with xunjianctl mute killed 
     CHECK(sql_int(collector.db(), std::string("SELECT count(*) FROM audit WHERE actor = 'api:zhangsan' AND action = '") +
                                       action + "'") == 1);
   }
+}
+
+// Escalation: level 1 (ops-group, receiver A) at once; level 2 (a second WeCom group,
+// receiver B, standing in for the SMS to the on-duty engineer that part B's channels carry)
+// after `after` when nobody acknowledges the incident; nothing to B when it is acknowledged.
+namespace {
+
+std::string escalation_extra(std::uint16_t rx2_port, const std::string& after) {
+  return "    - name: duty-group\n"
+         "      type: wecom\n"
+         "      url: http://127.0.0.1:" + std::to_string(rx2_port) + "/cgi-bin/webhook/send\n"
+         "      key_env: XJ_TEST_WECOM_KEY\n"
+         "  repeat_interval: 0s\n"
+         "  people:\n"
+         "    - {id: zhang, name: 张三, phone: \"13800000001\"}\n"
+         "    - {id: li, name: 李四, phone: \"13800000002\"}\n"
+         "  duty: {rotation: [zhang, li], handover: \"09:00\", start: 2026-11-30}\n"
+         "  routes:\n"
+         "    - channels: [ops-group]\n"
+         "      to: [on_duty]\n"
+         "      escalate:\n"
+         "        - {after: " + after + ", channels: [duty-group], to: [on_duty]}\n";
+}
+
+int texts_with(const std::vector<nlohmann::json>& got, const std::string& needle) {
+  int n = 0;
+  for (const auto& e : got) n += e.dump().find(needle) != std::string::npos;
+  return n;
+}
+
+// Two receivers, a collector escalating from the first to the second after `after`, an API
+// token of `role`, and an agent whose one process check fails at once (P1: an incident).
+struct EscalationRig {
+  fs::path dir;
+  RobotReceiver rx, rx2;
+  AlertingCollector collector;
+  std::string token;
+  std::unique_ptr<AgentProc> agent;
+  EscalationRig(const std::string& name, const std::string& after, const std::string& role)
+      : dir(scratch_dir(name)), rx(dir / "rx"), rx2(dir / "rx2"),
+        collector(dir / "collector", rx.port(), escalation_extra(rx2.port(), after)) {
+    collector.start();
+    AgentOptions ao;
+    ao.id = name;
+    ao.collector_url = collector.url();
+    ao.token_file = dir / "agent.token";
+    ao.checks = process_check("proc:missing", "^no-such-program-" + name + "$");
+    collector.agent_token(ao.id, ao.token_file);
+    token = collector.api_token("zhang", role, dir / "api.token");
+    agent = std::make_unique<AgentProc>(dir / "agent", ao);
+    agent->start();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an alert nobody acknowledges escalates to the second level after its delay, once") {
+  EscalationRig rig("alerts-e2e-escalate", "3s", "viewer");
+  auto& [dir, rx, rx2, collector, viewer, agent] = rig;
+  REQUIRE(wait_until(30s, [&] { return rx.accepted("wecom").size() >= 1; }));
+  const auto fired = std::chrono::steady_clock::now();
+  CHECK(rx2.accepted("wecom").empty());
+  REQUIRE(wait_until(30s, [&] { return rx2.accepted("wecom").size() >= 1; }));
+  // Not before its delay (3s since the alert fired; the first message left at once).
+  CHECK(std::chrono::steady_clock::now() - fired >= 2s);
+  std::this_thread::sleep_for(3s);
+  const auto level2 = rx2.accepted("wecom");
+  CHECK(level2.size() == 1);
+  CHECK(texts_with(level2, "升级至第 2 级") == 1);
+  CHECK(rx.accepted("wecom").size() == 1);  // level 1 got its one message, no more
+  CHECK(rx.rejected().empty());
+  CHECK(rx2.rejected().empty());
+  // The incident's timeline records the escalation.
+  auto inc = collector.get_json("/api/v1/incidents/1", viewer);
+  int escalated = 0;
+  for (const auto& e : inc["timeline"]) escalated += e.value("kind", "") == "escalated";
+  INFO(inc.dump());
+  CHECK(escalated == 1);
+  // Who is on duty: through the API and xunjianctl (its people are in the config above).
+  auto duty = collector.get_json("/api/v1/duty", viewer);
+  CHECK((duty["on_duty"]["id"] == "zhang" || duty["on_duty"]["id"] == "li"));
+  CHECK(duty["next"]["at"].get<std::int64_t>() > duty["now"].get<std::int64_t>());
+  auto r = run(XJ_CTL_BIN, {"--url", collector.url(), "--token-file", (dir / "api.token").string(), "--tz", "UTC", "duty"}, dir);
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("on duty:") && Catch::Contains("handover:") &&
+                        (Catch::Contains("张三 (zhang)") || Catch::Contains("李四 (li)")));
+}
+
+TEST_CASE("acknowledging the incident before the escalation delay means no second-level message") {
+  EscalationRig rig("alerts-e2e-escalate-ack", "6s", "operator");
+  auto& [dir, rx, rx2, collector, op, agent] = rig;
+  REQUIRE(wait_until(30s, [&] { return rx.accepted("wecom").size() >= 1; }));
+  auto ack = http("POST", collector.url() + "/api/v1/incidents/1/ack", op, R"({"text":"已到场"})");
+  INFO(ack.body);
+  REQUIRE(ack.status == 200);
+  std::this_thread::sleep_for(9s);  // past the 6s delay
+  CHECK(rx2.accepted("wecom").empty());
+  CHECK(rx.accepted("wecom").size() == 1);
 }

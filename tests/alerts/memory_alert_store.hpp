@@ -148,6 +148,9 @@ class MemoryAlertStore final : public AlertStore {
     return true;
   }
 
+  bool has_message(const std::string& key) override {
+    return std::any_of(outbox.begin(), outbox.end(), [&](const auto& m) { return m.idempotency_key == key; });
+  }
   std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) override {
     std::vector<OutboxMessage> out;
     for (const auto& m : outbox) {

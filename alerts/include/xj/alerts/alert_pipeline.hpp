@@ -55,15 +55,19 @@ class AlertPipeline {
  private:
   std::size_t apply(const std::vector<AlertEvent>& events, std::vector<IncidentNotice> notices,
                     IncidentChanges changes);
-  std::vector<std::string> channels_for(const Alert& a) const;
-  std::vector<std::string> incident_channels() const;
+  // Where the messages of an alert episode go: its routes as they matched when it fired (now
+  // for one not fired yet), people resolved then, so a restart resolves the same deliveries.
+  std::vector<Delivery> deliveries_for(const Alert& a, std::int64_t now) const;
+  std::vector<Delivery> incident_deliveries(std::int64_t now) const;
+  // Escalation levels due for firing alerts nobody acknowledged.
+  std::size_t escalate_unacknowledged(std::int64_t now);
   // The active silence or maintenance window that mutes `a` now, if any.
   const Silence* muting(const Alert& a, std::int64_t now, bool maintenance_only) const;
   std::size_t release_unmuted(std::int64_t now);
   // Reminders of firing alerts nobody acknowledged, every repeat_interval.
   std::size_t repeat_unacknowledged(std::int64_t now);
   void enqueue(std::vector<OutboxMessage>& out, const std::string& text, const std::string& subject,
-               std::int64_t since, const std::string& transition, const std::vector<std::string>& channels,
+               std::int64_t since, const std::string& transition, const std::vector<Delivery>& to,
                std::int64_t now) const;
 
   AlertStore& store_;
@@ -76,6 +80,8 @@ class AlertPipeline {
   std::vector<Silence> silences_;
   std::set<std::pair<std::string, std::int64_t>> suppressed_;  // firing messages not sent
   std::map<std::pair<std::string, std::int64_t>, std::int64_t> repeats_;  // reminders enqueued
+  Routing routing_;
+  std::set<std::string> escalated_;  // "<fingerprint>/<since>/<route>/<level>" enqueued
   std::function<void()> on_enqueued_;
   std::function<void()> on_store_error_;
 };

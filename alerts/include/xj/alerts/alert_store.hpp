@@ -62,6 +62,8 @@ class AlertStore {
   virtual Expected<bool> record_attempt(const AttemptRecord& attempt) = 0;
   // Moves a message's next attempt without counting an attempt (rate limit reached).
   virtual Expected<bool> postpone(std::int64_t id, std::int64_t next_attempt_ms) = 0;
+  // True when a message with this idempotency key is stored (any status).
+  virtual bool has_message(const std::string& idempotency_key) = 0;
   // For the API, reports and tests.
   virtual std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) = 0;
 

@@ -11,6 +11,7 @@
 #include "xj/alerts/incident_tracker.hpp"
 #include "xj/alerts/message_builder.hpp"
 #include "xj/alerts/outbox_sender.hpp"
+#include "xj/alerts/routing.hpp"
 #include "xj/alerts/rule_engine.hpp"
 
 namespace YAML {
@@ -23,18 +24,17 @@ class ConfigSection;
 
 namespace xj::alerts {
 
-struct Route {
-  std::set<Status> severities;        // empty: every severity
-  std::vector<std::string> channels;  // names of configured channels
-};
-
 struct AlertsConfig {
   bool enabled = false;  // true when the section is present and not `enabled: false`
   RuleOptions rules;
   MessageContext message;
   std::vector<ChannelConfig> channels;
-  // Empty: every alert goes to every channel.
+  // Empty: every alert goes to every channel. Otherwise the first matching route (and later
+  // ones while `continue` is set), else default_route, else every channel.
   std::vector<Route> routes;
+  std::optional<Route> default_route;
+  std::map<std::string, Person> people;  // alerts.people, by id
+  DutyRoster duty;                       // alerts.duty
   SenderOptions sender;
   IncidentOptions incidents;  // alerts.incidents; deadlines from contract.deadlines
   std::set<std::string> holidays;

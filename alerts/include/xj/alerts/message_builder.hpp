@@ -19,8 +19,15 @@ struct MessageContext {
 // Markdown (WeCom, DingTalk, Feishu all read this subset).
 // With `incident`, the message names the incident the alert belongs to (number and level).
 // `repeat` > 0: the n-th reminder of a firing alert nobody acknowledged.
+// `escalation`: level >= 2 of an escalation, after `unacked_ms`, to `recipients` (names).
+struct EscalationInfo {
+  int level = 0;
+  std::int64_t unacked_ms = 0;
+  std::string recipients;
+};
 std::string render_message(const Alert& alert, Transition transition, const MessageContext& ctx,
-                           const Incident* incident = nullptr, int repeat = 0);
+                           const Incident* incident = nullptr, int repeat = 0,
+                           const EscalationInfo* escalation = nullptr);
 // An incident notice: opened by an operator, 80 % of a deadline gone, a deadline breached.
 std::string render_incident_notice(const IncidentNotice& notice, const MessageContext& ctx);
 // The fault report (故障报告) of one incident as Markdown: its facts, the deadlines against

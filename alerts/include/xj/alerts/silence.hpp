@@ -44,6 +44,9 @@ struct Recurrence {
   HolidayRule holidays = HolidayRule::kAny;
 };
 
+// True when `now` falls in the recurrence (its days, its local time range, its holiday rule).
+bool recurrence_active(const Recurrence& r, std::int64_t now_ms, const std::set<std::string>& holidays);
+
 struct Silence {
   std::int64_t id = 0;
   bool maintenance = false;  // a maintenance window (also stops incidents)
@@ -64,6 +67,8 @@ struct Silence {
 // "22:00-02:00" -> minutes; "mon,tue" / "sat-sun" / "daily" -> days. Errors name the text.
 Expected<std::pair<int, int>> parse_time_range(std::string_view text);
 Expected<std::set<int>> parse_days(std::string_view text);
+// "09:00" -> 540 (00:00 .. 24:00); nullopt when not like HH:MM.
+std::optional<int> parse_clock_minutes(std::string_view text);
 std::string days_text(const std::set<int>& days);
 std::string time_range_text(int from_min, int to_min);
 

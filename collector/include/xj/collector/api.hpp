@@ -8,9 +8,12 @@
 //   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
 //   /api/v1/silences...                  viewer+ to read, operator+ to act (silence_api.hpp)
 //   /api/v1/reports...                   see report_api.hpp
+//   GET  /api/v1/duty                    viewer+       who is on duty, next handover (silence_api.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
+
+#include <functional>
 
 #include "xj/collector/collector_metrics.hpp"
 #include "xj/collector/http_types.hpp"
@@ -33,6 +36,8 @@ class Api {
   // The incident endpoints (present when alerting is on; else they answer 503).
   void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
   void set_silences(const SilenceApi* silences) { silences_ = silences; }
+  // Serves GET /api/v1/duty when set (alerting on); else it answers 503.
+  void set_duty(std::function<HttpResponse()> duty) { duty_ = std::move(duty); }
   // Serves /api/v1/reports... when set (the collector's report service).
   void set_reports(ReportService* reports) { reports_ = reports; }
 
@@ -53,6 +58,7 @@ class Api {
   const IncidentApi* incidents_ = nullptr;
   const SilenceApi* silences_ = nullptr;
   ReportService* reports_ = nullptr;
+  std::function<HttpResponse()> duty_;
 };
 
 nlohmann::json to_json(const HostRow& h);

@@ -24,6 +24,8 @@ std::string render_incidents(const nlohmann::json& answer, const ContractZone& z
 std::string render_incident(const nlohmann::json& answer, const ContractZone& zone);
 // GET /api/v1/silences, or one silence ({"silence": ...}).
 std::string render_silences(const nlohmann::json& answer, const ContractZone& zone);
+// GET /api/v1/duty: who is on duty now, since when, the next handover.
+std::string render_duty(const nlohmann::json& answer, const ContractZone& zone);
 
 // 85.5 -> "85.5", 3.0 -> "3", 0.000123 -> "0.000123", 1e20 -> "1e+20".
 std::string format_value(double v);

@@ -31,4 +31,8 @@ class SilenceApi {
 
 nlohmann::json to_json(const alerts::Silence& s, std::int64_t now_ms, const std::set<std::string>& holidays);
 
+// GET /api/v1/duty (viewer+): who is on duty now, since when, the next handover and who takes
+// over, from alerts.duty and alerts.people. 404 when no roster is configured.
+HttpResponse duty_response(const alerts::AlertsConfig& cfg, std::int64_t now_ms);
+
 }  // namespace xj
