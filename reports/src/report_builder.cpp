@@ -7,6 +7,7 @@
 #include <set>
 
 #include "detail/availability.hpp"
+#include "detail/databases.hpp"
 #include "detail/resources.hpp"
 #include "xj/reports/report_model.hpp"
 
@@ -145,17 +146,27 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
     r.day_ms.push_back(local_midnight(r.days.back(), offset));
   }
 
+  auto timelines = src.timelines(period.from_ms, r.data_end_ms);
+  // The collector's own host, which carries only the derived chain-group results, is not a
+  // host of the report (it has no availability of its own); its chain results still count.
+  std::set<std::string> real_hosts, derived_hosts;
+  for (const auto& t : timelines) {
+    (t.kind == detail::kChainViewKind ? derived_hosts : real_hosts).insert(t.host);
+  }
   // Hosts that existed before the data end; a later one is not part of this period.
   std::vector<SourceHost> hosts;
   for (auto& h : src.hosts()) {
-    if (h.first_seen_ms < r.data_end_ms) hosts.push_back(std::move(h));
+    if (h.first_seen_ms < r.data_end_ms && (real_hosts.count(h.id) || !derived_hosts.count(h.id))) {
+      hosts.push_back(std::move(h));
+    }
   }
   std::set<std::string> host_ids;
   for (const auto& h : hosts) host_ids.insert(h.id);
   r.hosts_total = static_cast<std::int64_t>(hosts.size());
 
-  auto timelines = src.timelines(period.from_ms, r.data_end_ms);
-  std::erase_if(timelines, [&](const CheckTimeline& t) { return !host_ids.count(t.host); });
+  std::erase_if(timelines, [&](const CheckTimeline& t) {
+    return !host_ids.count(t.host) && t.kind != detail::kChainViewKind;
+  });
   r.checks_total = static_cast<std::int64_t>(timelines.size());
   const auto gaps = src.gaps(period.from_ms, r.data_end_ms);
   detail::compute_availability(r, hosts, timelines, gaps);
@@ -163,6 +174,9 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
   r.resources = detail::compute_resources(
       src.metric_days(period.from_ms, period.to_ms, detail::resource_kinds(), detail::resource_metrics()),
       contract.standards);
+  detail::compute_databases(
+      r, src.metric_days(period.from_ms, period.to_ms, detail::database_kinds(), detail::database_metrics()),
+      timelines);
   add_expiries(r, src.metric_days(period.from_ms, period.to_ms, {"tls_cert", "licence"}, {"days_left"}));
   add_alerts(r, src.alert_firings(period.from_ms, r.data_end_ms));
   r.deliveries = src.deliveries(period.from_ms, r.data_end_ms);
@@ -170,6 +184,7 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
   r.incidents = src.incidents(period.from_ms, r.data_end_ms);
   r.plan_notes = src.plan_notes(period.key());
   add_items(r);
+  detail::add_database_items(r);
 
   // Checks whose status at the end is not ok: abnormal items; those already not ok at the
   // start are carried over (遗留问题). Availability checks are judged by their downtime above.

@@ -58,10 +58,11 @@ TEST_CASE("the Chinese HTML report has every section and the model's numbers", "
   INFO((html.ok() ? "" : html.error()));
   REQUIRE(html.ok());
   const std::string& h = *html;
-  for (const char* heading : {"运维服务月报", "一、总体情况", "二、系统可用性", "三、资源使用", "四、证书与许可证到期",
-                              "五、告警统计", "六、故障事件", "七、异常项台账", "八、遗留问题", "九、未巡检项",
-                              "十、风险与建议", "十一、运维操作", "十二、下月工作计划", "检查内容", "参考标准",
-                              "检查结果", "检查结论"}) {
+  for (const char* heading : {"运维服务月报", "一、总体情况", "二、系统可用性", "三、资源使用", "四、数据库",
+                              "五、区块链节点", "六、证书与许可证到期", "七、告警统计", "八、故障事件",
+                              "九、异常项台账", "十、遗留问题", "十一、未巡检项", "十二、风险与建议",
+                              "十三、运维操作", "十四、下月工作计划", "检查内容", "参考标准", "检查结果",
+                              "检查结论"}) {
     INFO(heading);
     CHECK(has(h, heading));
   }
@@ -76,6 +77,16 @@ TEST_CASE("the Chinese HTML report has every section and the model's numbers", "
   CHECK(has(h, "（期内新增）"));
   CHECK(has(h, "采集端丢弃数据"));
   CHECK(has(h, "其余 35 项进程、端口与 HTTP 检查期内无中断"));  // 40 less web-03 nginx, db-02 x2, db-05 x2 (gap)
+  // Databases, backups and chain nodes with the hand-computed figures (report_fixture.hpp).
+  CHECK(has(h, "<td class=\"num abnormal\">90 / 100 (90.0%)</td>"));  // db-01 connections peak
+  CHECK(has(h, "app 1.62 GiB (+709.5 MiB)"));                            // 1.743e9 B, grew 7.44e8 B
+  CHECK(has(h, "MAIN 85.5%"));                                           // db-03 tablespace
+  CHECK(has(h, "<td class=\"num abnormal\">1 / 700</td>"));            // db-01 long queries
+  CHECK(has(h, "<td>db-01</td><td>file_age:backup</td><td class=\"num\">23.0</td><td class=\"num\">47.0</td>"));
+  CHECK(has(h, "1000 → 535960 (+534960)"));                              // web-01 height
+  CHECK(has(h, "<td class=\"num abnormal\">725</td>"));                // web-02 lag behind the group
+  CHECK(has(h, "db-01 数据库连接数 postgres:main</td><td>≤ 80%</td><td>峰值 90.0%</td>"));
+  CHECK(has(h, "web-02 节点停滞 ethereum:node</td><td>无停滞</td><td>停滞 1 次</td>"));
   CHECK(has(h, "@media print"));
   CHECK(has(h, "page-break-before"));
   CHECK(std::count(h.begin(), h.end(), '<') > 100);
@@ -87,7 +98,10 @@ TEST_CASE("the English HTML report uses the English strings", "[reports-render]"
   auto html = render_html(march("en"));
   REQUIRE(html.ok());
   CHECK(has(*html, "Monthly service report"));
-  CHECK(has(*html, "7. Abnormal items"));
+  CHECK(has(*html, "9. Abnormal items"));
+  CHECK(has(*html, "4. Databases"));
+  CHECK(has(*html, "5. Blockchain nodes"));
+  CHECK(has(*html, "web-02 chain lag ethereum:node</td><td>≤ 9 blocks</td><td>at most 725 blocks behind</td>"));
   CHECK_FALSE(has(*html, "七、异常项台账"));
 }
 
