@@ -50,6 +50,27 @@ void add_expiries(Report& r, const std::vector<MetricDay>& rows) {
             [](const Expiry& a, const Expiry& b) { return a.days_left < b.days_left; });
 }
 
+// The registry's licences expiring within 90 days of the data end (revoked ones are done
+// with), and its lifecycle events of the period; a licence check whose licence is in the
+// registry is then listed from the registry only.
+void add_registry(Report& r, const LicenceRegistry& reg) {
+  r.licence_registry = true;
+  std::set<std::pair<std::string, std::string>> registered;
+  for (const auto& l : reg.licences) {
+    if (l.source == "check") registered.insert({l.host, l.check_id});
+    if (l.state == "revoked") continue;
+    const double days = static_cast<double>(l.expiry_ms - r.data_end_ms) / 86'400'000.0;
+    const int within = days <= 30 ? 30 : days <= 60 ? 60 : days <= 90 ? 90 : 0;
+    if (within == 0) continue;
+    r.licences.push_back({l.id, l.product, l.holder, l.host, l.state, l.source, l.expiry_ms, days, within});
+  }
+  std::erase_if(r.expiries, [&](const Expiry& e) { return e.kind == "licence" && registered.count({e.host, e.check}); });
+  for (const auto& e : reg.events) {
+    if (e.event == "seen") continue;  // a check's sighting, not a lifecycle step
+    r.licence_events.push_back({e.licence, e.ts_ms, e.product, e.holder, e.event, e.actor});
+  }
+}
+
 void add_alerts(Report& r, const std::vector<AlertFiring>& firings) {
   r.alerts.daily.assign(r.day_ms.size(), 0);
   std::map<std::pair<std::string, std::string>, std::int64_t> per_check;
@@ -58,7 +79,12 @@ void add_alerts(Report& r, const std::vector<AlertFiring>& firings) {
     ++r.alerts.by_severity[severity_name(f.severity)];
     ++per_check[{f.host, f.check}];
     auto it = std::upper_bound(r.day_ms.begin(), r.day_ms.end(), f.ts_ms);
-    if (it != r.day_ms.begin()) ++r.alerts.daily[static_cast<std::size_t>(it - r.day_ms.begin() - 1)];
+    if (it == r.day_ms.begin()) continue;
+    const auto day = static_cast<std::size_t>(it - r.day_ms.begin() - 1);
+    ++r.alerts.daily[day];
+    auto& by = r.alerts.daily_by_severity[severity_name(f.severity)];
+    by.resize(r.day_ms.size(), 0);
+    ++by[day];
   }
   for (const auto& [k, n] : per_check) r.alerts.top.push_back({k.first, k.second, n});
   std::sort(r.alerts.top.begin(), r.alerts.top.end(), [](const NoisyCheck& a, const NoisyCheck& b) {
@@ -97,6 +123,10 @@ void add_items(Report& r) {
     for (const auto& d : res.disks) {
       r.items.push_back({"disk", res.host, d.mount, d.used.last, d.used.standard, "", d.used.verdict, 0});
     }
+  }
+  for (const auto& l : r.licences) {
+    r.items.push_back({"licence", l.host, l.product, l.days_left, 30.0, "",
+                       l.days_left <= 30 ? Verdict::kAbnormal : Verdict::kNormal, 0});
   }
   for (const auto& e : r.expiries) {
     r.items.push_back({"expiry", e.host, e.target.empty() ? e.check : e.target, e.days_left, 30.0, "",
@@ -178,6 +208,7 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
       r, src.metric_days(period.from_ms, period.to_ms, detail::database_kinds(), detail::database_metrics()),
       timelines);
   add_expiries(r, src.metric_days(period.from_ms, period.to_ms, {"tls_cert", "licence"}, {"days_left"}));
+  if (auto reg = src.licence_registry(period.from_ms, r.data_end_ms)) add_registry(r, *reg);
   add_alerts(r, src.alert_firings(period.from_ms, r.data_end_ms));
   r.deliveries = src.deliveries(period.from_ms, r.data_end_ms);
   r.audit = src.audit_counts(period.from_ms, r.data_end_ms);
@@ -250,6 +281,9 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
     if (s.verdict == Verdict::kAbnormal) {
       r.recommendations.push_back({"below_target", "", s.name, s.uptime.availability_pct()});
     }
+  }
+  for (const auto& l : r.licences) {
+    if (l.days_left <= 30) r.recommendations.push_back({"expiry", l.host, l.product, l.days_left});
   }
   for (const auto& e : r.expiries) {
     if (e.days_left <= 30) r.recommendations.push_back({"expiry", e.host, e.target.empty() ? e.check : e.target, e.days_left});

@@ -120,7 +120,7 @@ json to_json(const Report& r) {
   json top = json::array();
   for (const auto& t : r.alerts.top) top.push_back({{"host", t.host}, {"check", t.check}, {"firings", t.firings}});
   j["alerts"] = {{"total", r.alerts.total}, {"by_severity", r.alerts.by_severity}, {"top", top},
-                 {"daily", r.alerts.daily}};
+                 {"daily", r.alerts.daily}, {"daily_by_severity", r.alerts.daily_by_severity}};
   const auto& d = r.deliveries;
   j["deliveries"] = {{"total", d.total}, {"delivered", d.delivered}, {"failed", d.failed}, {"pending", d.pending},
                      {"success_rate_pct", d.delivered + d.failed > 0
@@ -136,7 +136,17 @@ json to_json(const Report& r) {
   } else {
     j["incidents"] = {{"tracked", false}};
   }
-  j["licence_registry"] = {{"tracked", r.licence_registry}};
+  j["licence_registry"] = {{"tracked", r.licence_registry}, {"licences", json::array()}, {"events", json::array()}};
+  for (const auto& l : r.licences) {
+    j["licence_registry"]["licences"].push_back({{"id", l.id}, {"product", l.product}, {"holder", l.holder},
+                                                 {"host", l.host}, {"state", l.state}, {"source", l.source},
+                                                 {"expiry_ms", l.expiry_ms}, {"days_left", l.days_left},
+                                                 {"within_days", l.within_days}});
+  }
+  for (const auto& e : r.licence_events) {
+    j["licence_registry"]["events"].push_back({{"licence", e.licence}, {"ts_ms", e.ts_ms}, {"product", e.product},
+                                               {"holder", e.holder}, {"event", e.event}, {"actor", e.actor}});
+  }
   for (const auto& i : r.items) j["items"].push_back(item(i));
   j["carried_over"] = json::array();
   for (const auto& i : r.carried_over) j["carried_over"].push_back(item(i));

@@ -77,7 +77,7 @@ json item_row(const InspectionItem& i, const Strings& s) {
   } else if (const NumberedSubject* n = numbered_subject(i.subject)) {
     standard = n->std_key[0] == 0 ? s.get("std_no_stall") : s.get(n->std_key, opt_num(i.standard, 0));
     result = s.get(n->res_key, opt_num(i.value, n->res_decimals));
-  } else if (i.subject == "expiry") {
+  } else if (i.subject == "expiry" || i.subject == "licence") {
     standard = s.get("std_expiry");
     result = s.get("res_days", i.value ? fmt(*i.value, 1) : "—");
   } else {
@@ -334,6 +334,22 @@ json make_view(const Report& r, const Strings& s, bool charts) {
   }
   v["expiries"] = exp;
   v["licence_note"] = r.licence_registry ? "" : s.get("licence_registry_not_tracked");
+  v["registry_tracked"] = r.licence_registry;
+  json lic = json::array();
+  for (const auto& l : r.licences) {
+    lic.push_back({{"product", l.product}, {"holder", l.holder}, {"host", l.host},
+                   {"state", s.get("licence_state_" + l.state)},
+                   {"expiry", local_date_of(l.expiry_ms - 1, off).str()},
+                   {"days_left", l.days_left < 0 ? s.get("expired") : fmt(l.days_left, 1)},
+                   {"within", "≤ " + std::to_string(l.within_days)}, {"cls", l.days_left <= 30 ? "abnormal" : "normal"}});
+  }
+  v["licences"] = lic;
+  json events = json::array();
+  for (const auto& e : r.licence_events) {
+    events.push_back({{"when", when(e.ts_ms, off)}, {"event", s.get("licence_event_" + e.event)},
+                      {"product", e.product}, {"holder", e.holder}, {"actor", e.actor}});
+  }
+  v["licence_events"] = events;
 
   json sev = json::array();
   for (const char* k : {"critical", "warning", "unknown"}) {
@@ -349,10 +365,15 @@ json make_view(const Report& r, const Strings& s, bool charts) {
     ac.title = s.get("chart_alerts");
     ac.y_min = 0;
     for (const auto& day : r.days) ac.x_labels.push_back(day.str().substr(5));
-    ChartSeries cs{s.get("alerts_total"), {}};
-    for (auto n : r.alerts.daily) cs.values.emplace_back(static_cast<double>(n));
-    ac.series.push_back(std::move(cs));
-    v["chart_alerts"] = bar_chart(ac);
+    // Stacked by severity, the most severe at the bottom.
+    for (const char* k : {"critical", "warning", "unknown"}) {
+      auto it = r.alerts.daily_by_severity.find(k);
+      if (it == r.alerts.daily_by_severity.end()) continue;
+      ChartSeries cs{s.get(std::string("sev_") + k), {}};
+      for (auto n : it->second) cs.values.emplace_back(static_cast<double>(n));
+      ac.series.push_back(std::move(cs));
+    }
+    v["chart_alerts"] = stacked_bar_chart(ac);
   }
 
   v["incidents_tracked"] = r.incidents.has_value();

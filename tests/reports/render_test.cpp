@@ -1,5 +1,7 @@
 // Rendering: HTML sections and numbers, the Markdown summary's size limit, SVG text widths.
 #include <catch2/catch.hpp>
+#include <map>
+#include <regex>
 
 #include "report_fixture.hpp"
 #include "xj/collector/sqlite_report_source.hpp"
@@ -53,6 +55,60 @@ TEST_CASE("charts are SVG with their labels escaped and gaps left open", "[repor
   CHECK(has(bars, "<rect"));
 }
 
+TEST_CASE("a stacked bar chart stacks each day's segments so the bar heights add up to the totals",
+          "[reports-render]") {
+  Chart c;
+  c.title = "每日告警数（按级别）";
+  c.x_labels = {"03-01", "03-02", "03-03", "03-04"};
+  c.series = {{"严重", {2.0, 0.0, 1.0, std::nullopt}}, {"警告", {1.0, 4.0, 1.0, std::nullopt}},
+              {"未知", {1.0, 2.0, 0.0, std::nullopt}}};
+  const double totals[] = {4, 6, 2, 0};
+  const std::string svg = stacked_bar_chart(c);
+  const std::regex seg(
+      "<rect class=\"seg\" data-series=\"(\\d+)\" data-value=\"([0-9.]+)\" x=\"([0-9.]+)\" y=\"([0-9.]+)\" "
+      "width=\"([0-9.]+)\" height=\"([0-9.]+)\"");
+  struct Seg {
+    int series;
+    double value, y, height;
+  };
+  std::map<double, std::vector<Seg>> slots;  // by x, left to right
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), seg); it != std::sregex_iterator(); ++it) {
+    const auto& m = *it;
+    slots[std::stod(m[3])].push_back({std::stoi(m[1]), std::stod(m[2]), std::stod(m[4]), std::stod(m[6])});
+  }
+  REQUIRE(slots.size() == 3);  // the day without data has no bar
+  // Pixels per unit from the tallest bar (6), which reaches the top of the plot (y 28).
+  const double px = [&] {
+    double h = 0, top = 1e9;
+    for (const auto& s : std::next(slots.begin())->second) h += s.height, top = std::min(top, s.y);
+    CHECK(top == Approx(28).margin(0.15));
+    return h / 6;
+  }();
+  double baseline = -1;
+  std::size_t day = 0;
+  for (const auto& [x, segs] : slots) {
+    INFO("day " << day);
+    double sum = 0;
+    for (std::size_t k = 0; k < segs.size(); ++k) {
+      CHECK(segs[k].height == Approx(segs[k].value * px).margin(0.15));  // each segment its value
+      if (k > 0) {
+        CHECK(segs[k].series > segs[k - 1].series);                             // the first at the bottom
+        CHECK(segs[k].y + segs[k].height == Approx(segs[k - 1].y).margin(0.15));  // no gap, no overlap
+      }
+      sum += segs[k].height;
+    }
+    CHECK(sum == Approx(totals[day] * px).margin(0.3));  // the bar is the day's total
+    const double bottom = segs.front().y + segs.front().height;
+    if (baseline < 0) baseline = bottom;
+    CHECK(bottom == Approx(baseline).margin(0.15));  // every bar stands on the zero line
+    ++day;
+  }
+  CHECK(slots.begin()->second.size() == 3);
+  CHECK(std::next(slots.begin())->second.size() == 2);  // a zero segment is not drawn
+  CHECK(has(svg, ">严重</text>"));
+  CHECK(has(svg, ">警告</text>"));
+}
+
 TEST_CASE("the Chinese HTML report has every section and the model's numbers", "[reports-render]") {
   auto html = render_html(march());
   INFO((html.ok() ? "" : html.error()));
@@ -87,6 +143,10 @@ TEST_CASE("the Chinese HTML report has every section and the model's numbers", "
   CHECK(has(h, "<td class=\"num abnormal\">725</td>"));                // web-02 lag behind the group
   CHECK(has(h, "db-01 数据库连接数 postgres:main</td><td>≤ 80%</td><td>峰值 90.0%</td>"));
   CHECK(has(h, "web-02 节点停滞 ethereum:node</td><td>无停滞</td><td>停滞 1 次</td>"));
+  CHECK(has(h, "<td>国密SSL网关</td><td>某市市场监督管理局</td><td></td><td>有效</td><td>2026-04-20</td>"
+               "<td class=\"num\">20.0</td>"));
+  CHECK(has(h, "<td>续期</td><td>达梦数据库 DM8</td>"));
+  CHECK_FALSE(has(h, "许可证台账尚未建立"));
   CHECK(has(h, "@media print"));
   CHECK(has(h, "page-break-before"));
   CHECK(std::count(h.begin(), h.end(), '<') > 100);

@@ -32,6 +32,12 @@
 //          k = 269, head age 3600 s, 0 peers, critical for that hour (one stall), 725 behind.
 //          The collector's chain view (host `collector`, check chain:evidence, kind chain)
 //          reports lag_blocks per member; the collector host is not a host of the report.
+// Licence registry (written directly, like the incidents): 1 the db-01 licence check's own
+// (expiry 03-01 + 75 d = 04-01 + 44 d: 44.0 days from the data end, within 60; listed from the
+// registry, not from the check), 2 国密SSL网关 by an operator, 04-21 (20.0 days, within 30:
+// abnormal), applied 03-05 and activated 03-06; 3 达梦数据库 DM8 renewed 03-20 to 04-01 + 100 d
+// (beyond 90: not listed); 4 旧版中间件 revoked 03-25 (not listed though within 10 days);
+// events of February and 'seen' events are not lifecycle steps of March.
 // Alert history and outbox rows are written directly (SqliteAlertStore stamps its rows with
 // the wall clock, and these must fall inside March).
 #pragma once
@@ -294,6 +300,27 @@ inline FixtureStore make_fixture_store(const std::filesystem::path& dir) {
   incident("P1", "db-02", kMarch + 19 * kDay + 2 * kHour + kMin, 45, 150, 2);     // both late
   incident("P3", "web-07", kMarch + kDay, -1, 20, 12);  // resolved unacknowledged: responds at 20
   incident("P2", "web-07", kMarch - kDay, 5, 10, 3);    // February: not in the report
+  auto licence = [&](int id, const std::string& product, const std::string& host, std::int64_t expiry,
+                     const std::string& source, const std::string& check, const std::string& state) {
+    sql(db, "INSERT INTO licences VALUES(" + std::to_string(id) + ", '" + product + "', '某市市场监督管理局', '" +
+                host + "', " + std::to_string(expiry) + ", 'HT-2026-01', '" + source + "', '" + check + "', '" +
+                state + "', " + std::to_string(kMarch - 10 * kDay) + ", " + std::to_string(kMarch) + ")");
+  };
+  auto licence_event = [&](int id, std::int64_t ts, const std::string& event, const std::string& actor) {
+    sql(db, "INSERT INTO licence_events(licence, ts, event, actor, detail, audit_id) VALUES(" + std::to_string(id) +
+                ", " + std::to_string(ts) + ", '" + event + "', '" + actor + "', '{}', 0)");
+  };
+  licence(1, "区块链BaaS平台", "db-01", kMarch + 75 * kDay, "check", "licence", "active");
+  licence(2, "国密SSL网关", "", kApril + 20 * kDay, "operator", "", "active");
+  licence(3, "达梦数据库 DM8", "", kApril + 100 * kDay, "operator", "", "active");
+  licence(4, "旧版中间件", "", kApril + 10 * kDay, "operator", "", "revoked");
+  licence_event(1, kMarch - 10 * kDay, "seen", "check");      // February
+  licence_event(3, kMarch - 5 * kDay, "applied", "api:alice");  // February
+  licence_event(1, kMarch + 2 * kHour, "seen", "check");      // not a lifecycle step
+  licence_event(2, kMarch + 4 * kDay + 9 * kHour, "applied", "api:alice");
+  licence_event(2, kMarch + 5 * kDay + 10 * kHour, "activated", "api:alice");
+  licence_event(3, kMarch + 19 * kDay + 15 * kHour, "renewed", "api:zhang");
+  licence_event(4, kMarch + 24 * kDay + 16 * kHour, "revoked", "api:zhang");
   sqlite3_close(db);
   return fx;
 }

@@ -191,15 +191,40 @@ TEST_CASE("resources are judged against their standards and disks forecast to fi
 
 TEST_CASE("certificates and licences are listed by the window they expire in", "[reports]") {
   const Report r = march();
-  REQUIRE(r.expiries.size() == 2);
+  // db-01's licence check is in the registry: listed from there, not twice.
+  REQUIRE(r.expiries.size() == 1);
   CHECK(r.expiries[0].host == "web-01");
   CHECK(r.expiries[0].target == "api.example:443");
   CHECK(r.expiries[0].days_left == Approx(40 - 743.0 / 24));  // 9.0417
   CHECK(r.expiries[0].within_days == 30);
-  CHECK(r.expiries[1].host == "db-01");
-  CHECK(r.expiries[1].days_left == Approx(75 - 743.0 / 24));  // 44.0417
-  CHECK(r.expiries[1].within_days == 60);
-  CHECK_FALSE(r.licence_registry);  // the registry is not in this store yet: said so
+  CHECK(r.licence_registry);
+}
+
+TEST_CASE("the licence registry lists what expires within 30, 60 and 90 days and the period's lifecycle",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.licences.size() == 2);  // DM8 beyond 90 days, 旧版中间件 revoked
+  CHECK(r.licences[0].product == "国密SSL网关");
+  CHECK(r.licences[0].days_left == Approx(20.0));  // 04-21 00:00 - 04-01 00:00 (the data end)
+  CHECK(r.licences[0].within_days == 30);
+  CHECK(r.licences[0].state == "active");
+  CHECK(r.licences[1].product == "区块链BaaS平台");
+  CHECK(r.licences[1].host == "db-01");
+  CHECK(r.licences[1].source == "check");
+  CHECK(r.licences[1].days_left == Approx(44.0));
+  CHECK(r.licences[1].within_days == 60);
+  CHECK(item(r, "licence", "", "国密SSL网关")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "licence", "db-01", "区块链BaaS平台")->verdict == Verdict::kNormal);
+  // March's lifecycle steps only: no February event, no 'seen'.
+  REQUIRE(r.licence_events.size() == 4);
+  CHECK(r.licence_events[0].event == "applied");
+  CHECK(r.licence_events[0].product == "国密SSL网关");
+  CHECK(r.licence_events[0].ts_ms == kMarch + 4 * kDay + 9 * kHour);
+  CHECK(r.licence_events[1].event == "activated");
+  CHECK(r.licence_events[2].event == "renewed");
+  CHECK(r.licence_events[2].actor == "api:zhang");
+  CHECK(r.licence_events[3].event == "revoked");
+  CHECK(r.licence_events[3].product == "旧版中间件");
 }
 
 TEST_CASE("alerts are counted by severity with the noisiest checks first, inside the period only",
@@ -214,6 +239,15 @@ TEST_CASE("alerts are counted by severity with the noisiest checks first, inside
   CHECK(r.alerts.top[1].check == "cpu");
   CHECK(r.alerts.top[1].firings == 2);  // its February firing is not counted
   CHECK(r.alerts.daily[9] == 1);
+  // The same per day by severity (the monthly report's stacked chart).
+  CHECK(r.alerts.daily_by_severity.at("critical")[9] == 1);  // web-03 on 03-10
+  CHECK(r.alerts.daily_by_severity.at("warning")[1] == 1);   // web-07 cpu on 03-02
+  CHECK(r.alerts.daily_by_severity.at("warning")[2] == 1);   // and 03-03
+  for (std::size_t d = 0; d < r.alerts.daily.size(); ++d) {
+    std::int64_t sum = 0;
+    for (const auto& [sev, days] : r.alerts.daily_by_severity) sum += days[d];
+    CHECK(sum == r.alerts.daily[d]);
+  }
   CHECK(r.deliveries.total == 6);
   CHECK(r.deliveries.delivered == 5);
   CHECK(r.deliveries.failed == 1);
@@ -246,8 +280,9 @@ TEST_CASE("the ledger marks exactly the known abnormal items and carries over wh
   CHECK(item(r, "status", "web-09", "log_scan:app")->status == "warning");
   // availability web-03; services web-03 nginx, db-02 port and process; cpu web-07; disk web-05;
   // expiry web-01; status web-01 tls_cert and web-09 log_scan; db-01 connections, long query
-  // and backup; db-03 tablespace; web-02 block interval, lag, peers and stalls.
-  CHECK(r.abnormal_count() == 17);
+  // and backup; db-03 tablespace; web-02 block interval, lag, peers and stalls; the registry's
+  // 国密SSL网关 (20 days left).
+  CHECK(r.abnormal_count() == 18);
   CHECK(r.overall == Verdict::kAbnormal);
   REQUIRE(r.carried_over.size() == 1);
   CHECK(r.carried_over[0].host == "web-09");
@@ -268,12 +303,15 @@ TEST_CASE("a check that stopped reporting is listed as not inspected for the tim
 TEST_CASE("recommendations come from the rules: disk full within 30 days, below target, expiry",
           "[reports]") {
   const Report r = march();
-  REQUIRE(r.recommendations.size() == 3);
+  REQUIRE(r.recommendations.size() == 4);
   CHECK(r.recommendations[0].rule == "disk_full");
   CHECK(r.recommendations[0].host == "web-05");
   CHECK(r.recommendations[1].rule == "below_target");
   CHECK(r.recommendations[1].target == "区块链存证平台");
   CHECK(r.recommendations[2].rule == "expiry");
+  CHECK(r.recommendations[2].target == "国密SSL网关");
+  CHECK(r.recommendations[3].rule == "expiry");
+  CHECK(r.recommendations[3].target == "api.example:443");
 }
 
 TEST_CASE("operator actions are summarised from the audit log", "[reports]") {
@@ -317,7 +355,8 @@ TEST_CASE("the JSON model carries the numbers of the report", "[reports]") {
   CHECK(j["systems"][0]["uptime"]["down_minutes"] == 90.0);
   CHECK(j["incidents"]["tracked"] == true);
   CHECK(j["incidents"]["total"] == 3);
-  CHECK(j["abnormal_items"] == 17);
+  CHECK(j["abnormal_items"] == 18);
+  CHECK(j["licence_registry"]["licences"][0]["days_left"] == 20.0);
   CHECK(j["databases"][0]["connections_peak_pct"]["value"] == 90.0);
   CHECK(j["chain_nodes"][1]["stalls"]["value"] == 1.0);
   CHECK(j["deliveries"]["success_rate_pct"].get<double>() == Approx(100.0 * 5 / 6));

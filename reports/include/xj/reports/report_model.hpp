@@ -138,6 +138,20 @@ struct Expiry {  // a certificate or licence from its check's days_left
   int within_days = 0;  // 30, 60 or 90
 };
 
+// A licence of the registry expiring within 90 days of the data end (revoked ones are not).
+struct RegistryLicence {
+  std::int64_t id = 0;
+  std::string product, holder, host, state, source;
+  std::int64_t expiry_ms = 0;
+  double days_left = 0;  // from the data end; negative once expired
+  int within_days = 0;   // 30, 60 or 90
+};
+
+struct LicenceEvent {  // 申请 / 激活 / 续期 / 注销 inside the period
+  std::int64_t licence = 0, ts_ms = 0;
+  std::string product, holder, event, actor;
+};
+
 struct NoisyCheck {
   std::string host, check;
   std::int64_t firings = 0;
@@ -148,6 +162,7 @@ struct AlertSummary {
   std::map<std::string, std::int64_t> by_severity;  // "critical", "warning", "unknown"
   std::vector<NoisyCheck> top;                       // at most 10
   std::vector<std::int64_t> daily;                   // firings per local day
+  std::map<std::string, std::vector<std::int64_t>> daily_by_severity;  // the same by severity
 };
 
 // One row of the inspection ledger, in the contracts' columns: 检查内容 (subject + host +
@@ -155,7 +170,7 @@ struct AlertSummary {
 struct InspectionItem {
   // "availability", "cpu", "memory", "disk", "service", "status", "expiry", "db_connections",
   // "tablespace", "replication_lag", "long_query", "backup", "block_interval", "chain_lag",
-  // "chain_peers", "chain_stalls"
+  // "chain_peers", "chain_stalls", "licence" (the registry)
   std::string subject;
   std::string host, target;  // target: mount, check id, ...
   std::optional<double> value;  // the measured number (percent, days, minutes)
@@ -199,7 +214,11 @@ struct Report {
   AlertSummary alerts;
   DeliveryStats deliveries;
   std::optional<IncidentStats> incidents;  // absent: not tracked by this store yet
-  bool licence_registry = false;           // false: not tracked yet (expiries from checks only)
+  // false: the source has no registry (expiries from the checks only). When true, a licence
+  // check whose licence is in the registry is listed from the registry, not from the check.
+  bool licence_registry = false;
+  std::vector<RegistryLicence> licences;
+  std::vector<LicenceEvent> licence_events;
   std::vector<InspectionItem> items;       // every inspected item
   std::vector<InspectionItem> carried_over;  // 遗留问题: abnormal at the period's start and end
   std::vector<NotInspected> not_inspected;   // 未巡检项
