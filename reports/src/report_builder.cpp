@@ -296,6 +296,15 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
     return h.uptime.up_ms + h.uptime.down_ms > 0;
   });
   r.overall = !any_data ? Verdict::kNoData : r.abnormal_count() > 0 ? Verdict::kAbnormal : Verdict::kNormal;
+
+  // The month's weekly inspections, each built as its own weekly report would be.
+  if (period.kind == ReportKind::kMonthly) {
+    for (Period w = week_of(period.first_day, offset); w.from_ms < r.data_end_ms;
+         w = week_of(civil_from_days(days_from_civil(w.last_day) + 1), offset)) {
+      const Report week = build_report(src, contract, w, opt);
+      r.weeks.push_back({w, week.overall, week.abnormal_count(), week.carried_over});
+    }
+  }
   return r;
 }
 

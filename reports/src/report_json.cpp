@@ -167,6 +167,14 @@ json to_json(const Report& r) {
   j["audit"] = json::array();
   for (const auto& a : r.audit) j["audit"].push_back({{"action", a.action}, {"count", a.count}});
   j["plan_notes"] = r.plan_notes;
+  j["weeks"] = json::array();
+  for (const auto& w : r.weeks) {
+    json carried = json::array();
+    for (const auto& i : w.carried_over) carried.push_back(item(i));
+    j["weeks"].push_back({{"key", w.period.key()}, {"first_day", w.period.first_day.str()},
+                          {"last_day", w.period.last_day.str()}, {"overall", to_string(w.overall)},
+                          {"abnormal_items", w.abnormal}, {"carried_over", carried}});
+  }
   for (const char* k : {"systems", "hosts", "services", "resources", "databases", "backups", "chain_nodes",
                         "expiries", "items"}) {
     if (!j.contains(k)) j[k] = json::array();

@@ -401,6 +401,19 @@ json make_view(const Report& r, const Strings& s, bool charts) {
     carried.push_back(row);
   }
   v["carried"] = carried;
+  json weeks = json::array();
+  for (const auto& w : r.weeks) {
+    std::string left;
+    for (const auto& i : w.carried_over) {
+      const json row = item_row(i, s);
+      left += (left.empty() ? "" : s.get("list_sep")) + row["content"].get<std::string>() + s.get("colon") +
+              row["result"].get<std::string>();
+    }
+    weeks.push_back({{"week", w.period.first_day.str() + " — " + w.period.last_day.str()},
+                     {"verdict", s.get(std::string(to_string(w.overall)))}, {"cls", verdict_class(w.overall)},
+                     {"abnormal", w.abnormal}, {"carried", left.empty() ? s.get("none") : left}});
+  }
+  v["weeks"] = weeks;
   json ni = json::array();
   for (const auto& n : r.not_inspected) {
     std::string reason = s.get("reason_" + n.reason);

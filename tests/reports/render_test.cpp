@@ -147,6 +147,8 @@ TEST_CASE("the Chinese HTML report has every section and the model's numbers", "
                "<td class=\"num\">20.0</td>"));
   CHECK(has(h, "<td>续期</td><td>达梦数据库 DM8</td>"));
   CHECK_FALSE(has(h, "许可证台账尚未建立"));
+  CHECK(has(h, "本月周巡检汇总"));
+  CHECK(has(h, "<td>2026-03-09 — 2026-03-15</td><td class=\"abnormal\">异常</td>"));
   CHECK(has(h, "@media print"));
   CHECK(has(h, "page-break-before"));
   CHECK(std::count(h.begin(), h.end(), '<') > 100);

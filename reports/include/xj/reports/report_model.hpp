@@ -193,6 +193,15 @@ struct Recommendation {
   std::optional<double> value;
 };
 
+// One weekly inspection of a month (the monthly report's appendix): computed from the store
+// for each Monday-to-Sunday week overlapping the month, up to the data end.
+struct WeekSummary {
+  Period period;
+  Verdict overall = Verdict::kNoData;
+  std::size_t abnormal = 0;
+  std::vector<InspectionItem> carried_over;  // that week's 遗留问题
+};
+
 struct Report {
   ReportKind kind = ReportKind::kPeriod;
   Period period;
@@ -225,6 +234,7 @@ struct Report {
   std::vector<Recommendation> recommendations;
   std::vector<AuditCount> audit;
   std::vector<std::string> plan_notes;
+  std::vector<WeekSummary> weeks;    // monthly reports only
   std::vector<LocalDate> days;       // the period's local days (chart axes)
   std::vector<std::int64_t> day_ms;  // UTC ms of each day's local midnight
 
