@@ -1,5 +1,5 @@
 // SqliteReportSource: the reports' reads over rollup_daily, status_daily, status_changes,
-// alert_history, outbox, audit, gaps and incidents — never results or samples — and the report archive.
+// alert_history, outbox, audit, gaps, incidents and the licence registry — never results or samples — and the report archive.
 // Each read runs in one read transaction, so a report sees one committed state.
 #include "xj/collector/sqlite_report_source.hpp"
 
@@ -215,6 +215,27 @@ class Impl final : public SqliteReportSource {
     if (respond_due > 0) st.respond_on_time_rate = 100.0 * static_cast<double>(respond_ok) / static_cast<double>(respond_due);
     if (repair_due > 0) st.repair_on_time_rate = 100.0 * static_cast<double>(repair_ok) / static_cast<double>(repair_due);
     return st;
+  }
+
+  std::optional<reports::LicenceRegistry> licence_registry(std::int64_t from, std::int64_t to) override {
+    std::lock_guard lock(mu_);
+    Txn txn(*conn_, "BEGIN");
+    reports::LicenceRegistry reg;
+    {
+      Query q(*conn_,
+              "SELECT id, product, holder, host, contract, source, check_id, state, expiry FROM licences"
+              " ORDER BY expiry, id");
+      while (q.row()) {
+        reg.licences.push_back({q.i64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6),
+                                q.text(7), q.i64(8)});
+      }
+    }
+    Query q(*conn_,
+            "SELECT e.licence, l.product, l.holder, e.ts, e.event, e.actor FROM licence_events e"
+            " JOIN licences l ON l.id = e.licence WHERE e.ts >= ? AND e.ts < ? ORDER BY e.ts, e.id");
+    q.bind(from, to);
+    while (q.row()) reg.events.push_back({q.i64(0), q.text(1), q.text(2), q.i64(3), q.text(4), q.text(5)});
+    return reg;
   }
 
   std::vector<std::string> plan_notes(const std::string& period_key) override {

@@ -14,6 +14,12 @@ namespace {
 
 const char* const kDateHint = "must be a date like 2026-03-01";
 
+// A duration standard ("30s", "26h") in seconds.
+double seconds_of(const ConfigSection& s, const std::string& key, double def_s) {
+  const auto def = std::chrono::milliseconds(static_cast<std::int64_t>(def_s * 1000));
+  return static_cast<double>(s.duration(key, def, std::chrono::milliseconds(1000)).count()) / 1000.0;
+}
+
 Schedule parse_schedule(const ConfigSection& s, Schedule def, bool weekly) {
   Schedule out = def;
   if (s.empty()) return out;
@@ -109,12 +115,24 @@ ContractConfig parse_contract_config(const ConfigSection& c) {
   }
 
   ConfigSection st = c.section("standards");
-  st.allow_only({"cpu", "memory", "disk", "disk_full_days"});
+  st.allow_only({"cpu", "memory", "disk", "disk_full_days", "db_connections", "tablespace",
+                 "replication_lag", "long_query", "backup_age", "block_interval", "chain_lag",
+                 "chain_min_peers"});
   out.standards.cpu_pct = st.percent("cpu", out.standards.cpu_pct);
   out.standards.memory_pct = st.percent("memory", out.standards.memory_pct);
   out.standards.disk_pct = st.percent("disk", out.standards.disk_pct);
   out.standards.disk_full_days =
       static_cast<int>(st.integer("disk_full_days", out.standards.disk_full_days, 1, 3650));
+  out.standards.db_connections_pct = st.percent("db_connections", out.standards.db_connections_pct);
+  out.standards.tablespace_pct = st.percent("tablespace", out.standards.tablespace_pct);
+  out.standards.replication_lag_s = seconds_of(st, "replication_lag", out.standards.replication_lag_s);
+  out.standards.long_query_s = seconds_of(st, "long_query", out.standards.long_query_s);
+  out.standards.backup_age_h = seconds_of(st, "backup_age", out.standards.backup_age_h * 3600) / 3600;
+  out.standards.block_interval_s = seconds_of(st, "block_interval", out.standards.block_interval_s);
+  out.standards.chain_lag_blocks =
+      static_cast<double>(st.integer("chain_lag", static_cast<std::int64_t>(out.standards.chain_lag_blocks), 1, 1'000'000));
+  out.standards.chain_min_peers =
+      static_cast<double>(st.integer("chain_min_peers", static_cast<std::int64_t>(out.standards.chain_min_peers), 0, 10'000));
 
   ConfigSection r = c.section("reports");
   r.allow_only({"locale", "dir", "url", "weekly", "monthly", "formats"});

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "detail/availability.hpp"
+#include "detail/databases.hpp"
 #include "detail/resources.hpp"
 #include "xj/reports/report_model.hpp"
 
@@ -49,6 +50,27 @@ void add_expiries(Report& r, const std::vector<MetricDay>& rows) {
             [](const Expiry& a, const Expiry& b) { return a.days_left < b.days_left; });
 }
 
+// The registry's licences expiring within 90 days of the data end (revoked ones are done
+// with), and its lifecycle events of the period; a licence check whose licence is in the
+// registry is then listed from the registry only.
+void add_registry(Report& r, const LicenceRegistry& reg) {
+  r.licence_registry = true;
+  std::set<std::pair<std::string, std::string>> registered;
+  for (const auto& l : reg.licences) {
+    if (l.source == "check") registered.insert({l.host, l.check_id});
+    if (l.state == "revoked") continue;
+    const double days = static_cast<double>(l.expiry_ms - r.data_end_ms) / 86'400'000.0;
+    const int within = days <= 30 ? 30 : days <= 60 ? 60 : days <= 90 ? 90 : 0;
+    if (within == 0) continue;
+    r.licences.push_back({l.id, l.product, l.holder, l.host, l.state, l.source, l.expiry_ms, days, within});
+  }
+  std::erase_if(r.expiries, [&](const Expiry& e) { return e.kind == "licence" && registered.count({e.host, e.check}); });
+  for (const auto& e : reg.events) {
+    if (e.event == "seen") continue;  // a check's sighting, not a lifecycle step
+    r.licence_events.push_back({e.licence, e.ts_ms, e.product, e.holder, e.event, e.actor});
+  }
+}
+
 void add_alerts(Report& r, const std::vector<AlertFiring>& firings) {
   r.alerts.daily.assign(r.day_ms.size(), 0);
   std::map<std::pair<std::string, std::string>, std::int64_t> per_check;
@@ -57,7 +79,12 @@ void add_alerts(Report& r, const std::vector<AlertFiring>& firings) {
     ++r.alerts.by_severity[severity_name(f.severity)];
     ++per_check[{f.host, f.check}];
     auto it = std::upper_bound(r.day_ms.begin(), r.day_ms.end(), f.ts_ms);
-    if (it != r.day_ms.begin()) ++r.alerts.daily[static_cast<std::size_t>(it - r.day_ms.begin() - 1)];
+    if (it == r.day_ms.begin()) continue;
+    const auto day = static_cast<std::size_t>(it - r.day_ms.begin() - 1);
+    ++r.alerts.daily[day];
+    auto& by = r.alerts.daily_by_severity[severity_name(f.severity)];
+    by.resize(r.day_ms.size(), 0);
+    ++by[day];
   }
   for (const auto& [k, n] : per_check) r.alerts.top.push_back({k.first, k.second, n});
   std::sort(r.alerts.top.begin(), r.alerts.top.end(), [](const NoisyCheck& a, const NoisyCheck& b) {
@@ -96,6 +123,10 @@ void add_items(Report& r) {
     for (const auto& d : res.disks) {
       r.items.push_back({"disk", res.host, d.mount, d.used.last, d.used.standard, "", d.used.verdict, 0});
     }
+  }
+  for (const auto& l : r.licences) {
+    r.items.push_back({"licence", l.host, l.product, l.days_left, 30.0, "",
+                       l.days_left <= 30 ? Verdict::kAbnormal : Verdict::kNormal, 0});
   }
   for (const auto& e : r.expiries) {
     r.items.push_back({"expiry", e.host, e.target.empty() ? e.check : e.target, e.days_left, 30.0, "",
@@ -145,17 +176,27 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
     r.day_ms.push_back(local_midnight(r.days.back(), offset));
   }
 
+  auto timelines = src.timelines(period.from_ms, r.data_end_ms);
+  // The collector's own host, which carries only the derived chain-group results, is not a
+  // host of the report (it has no availability of its own); its chain results still count.
+  std::set<std::string> real_hosts, derived_hosts;
+  for (const auto& t : timelines) {
+    (t.kind == detail::kChainViewKind ? derived_hosts : real_hosts).insert(t.host);
+  }
   // Hosts that existed before the data end; a later one is not part of this period.
   std::vector<SourceHost> hosts;
   for (auto& h : src.hosts()) {
-    if (h.first_seen_ms < r.data_end_ms) hosts.push_back(std::move(h));
+    if (h.first_seen_ms < r.data_end_ms && (real_hosts.count(h.id) || !derived_hosts.count(h.id))) {
+      hosts.push_back(std::move(h));
+    }
   }
   std::set<std::string> host_ids;
   for (const auto& h : hosts) host_ids.insert(h.id);
   r.hosts_total = static_cast<std::int64_t>(hosts.size());
 
-  auto timelines = src.timelines(period.from_ms, r.data_end_ms);
-  std::erase_if(timelines, [&](const CheckTimeline& t) { return !host_ids.count(t.host); });
+  std::erase_if(timelines, [&](const CheckTimeline& t) {
+    return !host_ids.count(t.host) && t.kind != detail::kChainViewKind;
+  });
   r.checks_total = static_cast<std::int64_t>(timelines.size());
   const auto gaps = src.gaps(period.from_ms, r.data_end_ms);
   detail::compute_availability(r, hosts, timelines, gaps);
@@ -163,13 +204,18 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
   r.resources = detail::compute_resources(
       src.metric_days(period.from_ms, period.to_ms, detail::resource_kinds(), detail::resource_metrics()),
       contract.standards);
+  detail::compute_databases(
+      r, src.metric_days(period.from_ms, period.to_ms, detail::database_kinds(), detail::database_metrics()),
+      timelines);
   add_expiries(r, src.metric_days(period.from_ms, period.to_ms, {"tls_cert", "licence"}, {"days_left"}));
+  if (auto reg = src.licence_registry(period.from_ms, r.data_end_ms)) add_registry(r, *reg);
   add_alerts(r, src.alert_firings(period.from_ms, r.data_end_ms));
   r.deliveries = src.deliveries(period.from_ms, r.data_end_ms);
   r.audit = src.audit_counts(period.from_ms, r.data_end_ms);
   r.incidents = src.incidents(period.from_ms, r.data_end_ms);
   r.plan_notes = src.plan_notes(period.key());
   add_items(r);
+  detail::add_database_items(r);
 
   // Checks whose status at the end is not ok: abnormal items; those already not ok at the
   // start are carried over (遗留问题). Availability checks are judged by their downtime above.
@@ -236,6 +282,9 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
       r.recommendations.push_back({"below_target", "", s.name, s.uptime.availability_pct()});
     }
   }
+  for (const auto& l : r.licences) {
+    if (l.days_left <= 30) r.recommendations.push_back({"expiry", l.host, l.product, l.days_left});
+  }
   for (const auto& e : r.expiries) {
     if (e.days_left <= 30) r.recommendations.push_back({"expiry", e.host, e.target.empty() ? e.check : e.target, e.days_left});
   }
@@ -247,6 +296,15 @@ Report build_report(ReportSource& src, const ContractConfig& contract, const Per
     return h.uptime.up_ms + h.uptime.down_ms > 0;
   });
   r.overall = !any_data ? Verdict::kNoData : r.abnormal_count() > 0 ? Verdict::kAbnormal : Verdict::kNormal;
+
+  // The month's weekly inspections, each built as its own weekly report would be.
+  if (period.kind == ReportKind::kMonthly) {
+    for (Period w = week_of(period.first_day, offset); w.from_ms < r.data_end_ms;
+         w = week_of(civil_from_days(days_from_civil(w.last_day) + 1), offset)) {
+      const Report week = build_report(src, contract, w, opt);
+      r.weeks.push_back({w, week.overall, week.abnormal_count(), week.carried_over});
+    }
+  }
   return r;
 }
 

@@ -24,6 +24,10 @@ json stat(const ResourceStat& s) {
           {"standard", s.standard}, {"verdict", to_string(s.verdict)}};
 }
 
+json judged(const Judged& v) {
+  return {{"value", opt(v.value)}, {"standard", v.standard}, {"verdict", to_string(v.verdict)}};
+}
+
 json item(const InspectionItem& i) {
   json j{{"subject", i.subject}, {"host", i.host},     {"target", i.target},
          {"value", opt(i.value)}, {"standard", opt(i.standard)}, {"verdict", to_string(i.verdict)}};
@@ -78,6 +82,37 @@ json to_json(const Report& r) {
     }
     j["resources"].push_back({{"host", res.host}, {"cpu", stat(res.cpu)}, {"memory", stat(res.memory)}, {"disks", disks}});
   }
+  for (const auto& d : r.databases) {
+    json sizes = json::array(), spaces = json::array();
+    for (const auto& z : d.sizes) {
+      sizes.push_back({{"name", z.name}, {"last_bytes", z.last_bytes}, {"growth_bytes", opt(z.growth_bytes)}});
+    }
+    for (const auto& t : d.tablespaces) {
+      spaces.push_back({{"name", t.name}, {"size_bytes", opt(t.size_bytes)}, {"used_pct", judged(t.used_pct)},
+                        {"peak_pct", opt(t.peak_pct)}});
+    }
+    j["databases"].push_back({{"host", d.host}, {"check", d.check}, {"kind", d.kind},
+                              {"connections_peak", opt(d.connections_peak)},
+                              {"max_connections", opt(d.max_connections)},
+                              {"connections_peak_pct", judged(d.connections_pct)}, {"sizes", sizes},
+                              {"tablespaces", spaces}, {"replication_lag_peak_s", judged(d.replication_lag_s)},
+                              {"long_queries_peak", opt(d.long_queries_peak)},
+                              {"longest_query_s", judged(d.longest_query_s)}});
+  }
+  for (const auto& b : r.backups) {
+    j["backups"].push_back({{"host", b.host}, {"check", b.check}, {"last_age_h", opt(b.last_h)},
+                            {"age_peak_h", judged(b.age_peak_h)}});
+  }
+  for (const auto& c : r.chain_nodes) {
+    json ledgers = json::array();
+    for (const auto& l : c.ledgers) {
+      ledgers.push_back({{"name", l.name}, {"first", l.first}, {"last", l.last}, {"growth", l.growth()}});
+    }
+    j["chain_nodes"].push_back({{"host", c.host}, {"check", c.check}, {"kind", c.kind}, {"chain", c.chain},
+                                {"ledgers", ledgers}, {"longest_interval_s", judged(c.longest_interval_s)},
+                                {"lag_blocks", judged(c.lag_blocks)}, {"peers_min", judged(c.peers_min)},
+                                {"stalls", judged(c.stalls)}});
+  }
   for (const auto& e : r.expiries) {
     j["expiries"].push_back({{"host", e.host}, {"check", e.check}, {"kind", e.kind}, {"target", e.target},
                              {"days_left", e.days_left}, {"within_days", e.within_days}});
@@ -85,7 +120,7 @@ json to_json(const Report& r) {
   json top = json::array();
   for (const auto& t : r.alerts.top) top.push_back({{"host", t.host}, {"check", t.check}, {"firings", t.firings}});
   j["alerts"] = {{"total", r.alerts.total}, {"by_severity", r.alerts.by_severity}, {"top", top},
-                 {"daily", r.alerts.daily}};
+                 {"daily", r.alerts.daily}, {"daily_by_severity", r.alerts.daily_by_severity}};
   const auto& d = r.deliveries;
   j["deliveries"] = {{"total", d.total}, {"delivered", d.delivered}, {"failed", d.failed}, {"pending", d.pending},
                      {"success_rate_pct", d.delivered + d.failed > 0
@@ -101,7 +136,17 @@ json to_json(const Report& r) {
   } else {
     j["incidents"] = {{"tracked", false}};
   }
-  j["licence_registry"] = {{"tracked", r.licence_registry}};
+  j["licence_registry"] = {{"tracked", r.licence_registry}, {"licences", json::array()}, {"events", json::array()}};
+  for (const auto& l : r.licences) {
+    j["licence_registry"]["licences"].push_back({{"id", l.id}, {"product", l.product}, {"holder", l.holder},
+                                                 {"host", l.host}, {"state", l.state}, {"source", l.source},
+                                                 {"expiry_ms", l.expiry_ms}, {"days_left", l.days_left},
+                                                 {"within_days", l.within_days}});
+  }
+  for (const auto& e : r.licence_events) {
+    j["licence_registry"]["events"].push_back({{"licence", e.licence}, {"ts_ms", e.ts_ms}, {"product", e.product},
+                                               {"holder", e.holder}, {"event", e.event}, {"actor", e.actor}});
+  }
   for (const auto& i : r.items) j["items"].push_back(item(i));
   j["carried_over"] = json::array();
   for (const auto& i : r.carried_over) j["carried_over"].push_back(item(i));
@@ -122,7 +167,16 @@ json to_json(const Report& r) {
   j["audit"] = json::array();
   for (const auto& a : r.audit) j["audit"].push_back({{"action", a.action}, {"count", a.count}});
   j["plan_notes"] = r.plan_notes;
-  for (const char* k : {"systems", "hosts", "services", "resources", "expiries", "items"}) {
+  j["weeks"] = json::array();
+  for (const auto& w : r.weeks) {
+    json carried = json::array();
+    for (const auto& i : w.carried_over) carried.push_back(item(i));
+    j["weeks"].push_back({{"key", w.period.key()}, {"first_day", w.period.first_day.str()},
+                          {"last_day", w.period.last_day.str()}, {"overall", to_string(w.overall)},
+                          {"abnormal_items", w.abnormal}, {"carried_over", carried}});
+  }
+  for (const char* k : {"systems", "hosts", "services", "resources", "databases", "backups", "chain_nodes",
+                        "expiries", "items"}) {
     if (!j.contains(k)) j[k] = json::array();
   }
   return j;

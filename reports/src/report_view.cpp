@@ -35,6 +35,26 @@ UtcOffset offset_of(const Report& r) {
   };
 }
 
+std::string opt_num(const std::optional<double>& v, int decimals) { return v ? fmt(*v, decimals) : "—"; }
+
+// Ledger subjects shown as "<standard string> {standard}" / "<result string> {value}"; an
+// empty std_key: the standard is "no stall".
+struct NumberedSubject {
+  const char *subject, *std_key, *res_key;
+  int res_decimals;
+};
+const NumberedSubject* numbered_subject(const std::string& subject) {
+  static const NumberedSubject table[] = {
+      {"replication_lag", "std_max_s", "res_peak_s", 0}, {"long_query", "std_max_s", "res_peak_s", 0},
+      {"block_interval", "std_max_s", "res_peak_s", 0},  {"backup", "std_max_h", "res_peak_h", 1},
+      {"chain_lag", "std_max_blocks", "res_peak_blocks", 0}, {"chain_peers", "std_min", "res_min", 0},
+      {"chain_stalls", "", "res_stalls", 0}};
+  for (const auto& n : table) {
+    if (subject == n.subject) return &n;
+  }
+  return nullptr;
+}
+
 json item_row(const InspectionItem& i, const Strings& s) {
   std::string content = i.host + " " + s.get("subject_" + i.subject);
   if (!i.target.empty()) content += " " + i.target;
@@ -51,7 +71,13 @@ json item_row(const InspectionItem& i, const Strings& s) {
   } else if (i.subject == "disk") {
     standard = s.get("std_max", fmt_pct(i.standard, 0));
     result = s.get("res_last", fmt_pct(i.value, 1));
-  } else if (i.subject == "expiry") {
+  } else if (i.subject == "db_connections" || i.subject == "tablespace") {
+    standard = s.get("std_max", fmt_pct(i.standard, 0));
+    result = s.get(i.subject == "tablespace" ? "res_last" : "res_peak", fmt_pct(i.value, 1));
+  } else if (const NumberedSubject* n = numbered_subject(i.subject)) {
+    standard = n->std_key[0] == 0 ? s.get("std_no_stall") : s.get(n->std_key, opt_num(i.standard, 0));
+    result = s.get(n->res_key, opt_num(i.value, n->res_decimals));
+  } else if (i.subject == "expiry" || i.subject == "licence") {
     standard = s.get("std_expiry");
     result = s.get("res_days", i.value ? fmt(*i.value, 1) : "—");
   } else {
@@ -60,6 +86,74 @@ json item_row(const InspectionItem& i, const Strings& s) {
   }
   return {{"content", content}, {"standard", standard}, {"result", result},
           {"verdict", s.get(std::string(to_string(i.verdict)))}, {"cls", verdict_class(i.verdict)}};
+}
+
+// 1.50 GiB, 744.0 MiB, 12 B
+std::string bytes_text(double b) {
+  const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  double v = b < 0 ? -b : b;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  return (b < 0 ? "-" : "") + fmt(v, u == 0 ? 0 : u == 2 ? 1 : 2) + " " + units[u];
+}
+
+// The worst verdict of the judged figures (no data only when none was judged).
+Verdict worst_of(std::initializer_list<const Judged*> figures) {
+  Verdict out = Verdict::kNoData;
+  for (const Judged* j : figures) {
+    if (j->verdict == Verdict::kAbnormal) return Verdict::kAbnormal;
+    if (j->verdict == Verdict::kNormal) out = Verdict::kNormal;
+  }
+  return out;
+}
+
+json database_views(const Report& r, const Strings& s) {
+  json dbs = json::array();
+  for (const auto& d : r.databases) {
+    std::string sizes, spaces;
+    for (const auto& z : d.sizes) {
+      sizes += (sizes.empty() ? "" : "; ") + z.name + " " + bytes_text(z.last_bytes);
+      if (z.growth_bytes) sizes += " (" + std::string(*z.growth_bytes >= 0 ? "+" : "") + bytes_text(*z.growth_bytes) + ")";
+    }
+    Verdict v = worst_of({&d.connections_pct, &d.replication_lag_s, &d.longest_query_s});
+    for (const auto& t : d.tablespaces) {
+      spaces += (spaces.empty() ? "" : "; ") + t.name + " " +
+                (t.used_pct.value ? fmt_pct(t.used_pct.value, 1) : bytes_text(t.size_bytes.value_or(0)));
+      if (t.used_pct.verdict == Verdict::kAbnormal) v = Verdict::kAbnormal;
+      if (t.used_pct.verdict == Verdict::kNormal && v == Verdict::kNoData) v = Verdict::kNormal;
+    }
+    std::string conn = opt_num(d.connections_peak, 0) + " / " + opt_num(d.max_connections, 0);
+    if (d.connections_pct.value) conn += " (" + fmt_pct(d.connections_pct.value, 1) + ")";
+    dbs.push_back({{"host", d.host}, {"check", d.check}, {"kind", d.kind}, {"connections", conn},
+                   {"conn_cls", verdict_class(d.connections_pct.verdict)},
+                   {"sizes", sizes.empty() ? "—" : sizes}, {"tablespaces", spaces.empty() ? "—" : spaces},
+                   {"lag", d.replication_lag_s.value ? fmt(*d.replication_lag_s.value, 0) : "—"},
+                   {"lag_cls", verdict_class(d.replication_lag_s.verdict)},
+                   {"queries", opt_num(d.long_queries_peak, 0) + " / " + opt_num(d.longest_query_s.value, 0)},
+                   {"query_cls", verdict_class(d.longest_query_s.verdict)},
+                   {"verdict", s.get(std::string(to_string(v)))}, {"cls", verdict_class(v)}});
+  }
+  return dbs;
+}
+
+json chain_views(const Report& r, const Strings& s) {
+  json out = json::array();
+  for (const auto& c : r.chain_nodes) {
+    std::string heights;
+    for (const auto& l : c.ledgers) {
+      heights += (heights.empty() ? "" : "; ") + (l.name.empty() ? "" : l.name + " ") + fmt(l.first, 0) + " → " +
+                 fmt(l.last, 0) + " (+" + fmt(l.growth(), 0) + ")";
+    }
+    const Verdict v = worst_of({&c.longest_interval_s, &c.lag_blocks, &c.peers_min, &c.stalls});
+    out.push_back({{"host", c.host}, {"check", c.check}, {"chain", c.chain}, {"heights", heights.empty() ? "—" : heights},
+                   {"interval", opt_num(c.longest_interval_s.value, 0)},
+                   {"interval_cls", verdict_class(c.longest_interval_s.verdict)},
+                   {"lag", opt_num(c.lag_blocks.value, 0)}, {"lag_cls", verdict_class(c.lag_blocks.verdict)},
+                   {"peers", opt_num(c.peers_min.value, 0)}, {"peers_cls", verdict_class(c.peers_min.verdict)},
+                   {"stalls", opt_num(c.stalls.value, 0)}, {"stalls_cls", verdict_class(c.stalls.verdict)},
+                   {"verdict", s.get(std::string(to_string(v)))}, {"cls", verdict_class(v)}});
+  }
+  return out;
 }
 
 json uptime_cells(const Uptime& u) {
@@ -221,6 +315,17 @@ json make_view(const Report& r, const Strings& s, bool charts) {
     v["chart_disks"] = line_chart(dc);
   }
 
+  v["databases"] = database_views(r, s);
+  json backups = json::array();
+  for (const auto& b : r.backups) {
+    backups.push_back({{"host", b.host}, {"check", b.check}, {"last", opt_num(b.last_h, 1)},
+                       {"peak", opt_num(b.age_peak_h.value, 1)}, {"standard", fmt(b.age_peak_h.standard, 0)},
+                       {"verdict", s.get(std::string(to_string(b.age_peak_h.verdict)))},
+                       {"cls", verdict_class(b.age_peak_h.verdict)}});
+  }
+  v["backups"] = backups;
+  v["chain_nodes"] = chain_views(r, s);
+
   json exp = json::array();
   for (const auto& e : r.expiries) {
     exp.push_back({{"host", e.host}, {"target", e.target.empty() ? e.check : e.target}, {"kind", e.kind},
@@ -229,6 +334,22 @@ json make_view(const Report& r, const Strings& s, bool charts) {
   }
   v["expiries"] = exp;
   v["licence_note"] = r.licence_registry ? "" : s.get("licence_registry_not_tracked");
+  v["registry_tracked"] = r.licence_registry;
+  json lic = json::array();
+  for (const auto& l : r.licences) {
+    lic.push_back({{"product", l.product}, {"holder", l.holder}, {"host", l.host},
+                   {"state", s.get("licence_state_" + l.state)},
+                   {"expiry", local_date_of(l.expiry_ms - 1, off).str()},
+                   {"days_left", l.days_left < 0 ? s.get("expired") : fmt(l.days_left, 1)},
+                   {"within", "≤ " + std::to_string(l.within_days)}, {"cls", l.days_left <= 30 ? "abnormal" : "normal"}});
+  }
+  v["licences"] = lic;
+  json events = json::array();
+  for (const auto& e : r.licence_events) {
+    events.push_back({{"when", when(e.ts_ms, off)}, {"event", s.get("licence_event_" + e.event)},
+                      {"product", e.product}, {"holder", e.holder}, {"actor", e.actor}});
+  }
+  v["licence_events"] = events;
 
   json sev = json::array();
   for (const char* k : {"critical", "warning", "unknown"}) {
@@ -244,10 +365,15 @@ json make_view(const Report& r, const Strings& s, bool charts) {
     ac.title = s.get("chart_alerts");
     ac.y_min = 0;
     for (const auto& day : r.days) ac.x_labels.push_back(day.str().substr(5));
-    ChartSeries cs{s.get("alerts_total"), {}};
-    for (auto n : r.alerts.daily) cs.values.emplace_back(static_cast<double>(n));
-    ac.series.push_back(std::move(cs));
-    v["chart_alerts"] = bar_chart(ac);
+    // Stacked by severity, the most severe at the bottom.
+    for (const char* k : {"critical", "warning", "unknown"}) {
+      auto it = r.alerts.daily_by_severity.find(k);
+      if (it == r.alerts.daily_by_severity.end()) continue;
+      ChartSeries cs{s.get(std::string("sev_") + k), {}};
+      for (auto n : it->second) cs.values.emplace_back(static_cast<double>(n));
+      ac.series.push_back(std::move(cs));
+    }
+    v["chart_alerts"] = stacked_bar_chart(ac);
   }
 
   v["incidents_tracked"] = r.incidents.has_value();
@@ -275,6 +401,19 @@ json make_view(const Report& r, const Strings& s, bool charts) {
     carried.push_back(row);
   }
   v["carried"] = carried;
+  json weeks = json::array();
+  for (const auto& w : r.weeks) {
+    std::string left;
+    for (const auto& i : w.carried_over) {
+      const json row = item_row(i, s);
+      left += (left.empty() ? "" : s.get("list_sep")) + row["content"].get<std::string>() + s.get("colon") +
+              row["result"].get<std::string>();
+    }
+    weeks.push_back({{"week", w.period.first_day.str() + " — " + w.period.last_day.str()},
+                     {"verdict", s.get(std::string(to_string(w.overall)))}, {"cls", verdict_class(w.overall)},
+                     {"abnormal", w.abnormal}, {"carried", left.empty() ? s.get("none") : left}});
+  }
+  v["weeks"] = weeks;
   json ni = json::array();
   for (const auto& n : r.not_inspected) {
     std::string reason = s.get("reason_" + n.reason);

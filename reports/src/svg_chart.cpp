@@ -181,4 +181,36 @@ std::string bar_chart(const Chart& c) {
   return svg + "</svg>";
 }
 
+std::string stacked_bar_chart(const Chart& chart) {
+  const std::size_t n = chart.x_labels.size();
+  Chart c = chart;
+  if (!c.y_max) {
+    double top = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double sum = 0;
+      for (const auto& se : c.series) sum += i < se.values.size() && se.values[i] ? std::max(0.0, *se.values[i]) : 0;
+      top = std::max(top, sum);
+    }
+    c.y_max = top > 0 ? top : 1;
+  }
+  if (!c.y_min) c.y_min = 0;
+  std::string svg;
+  const Frame f = frame(c, svg);
+  const double slot = f.w() / static_cast<double>(std::max<std::size_t>(1, n));
+  for (std::size_t i = 0; i < n; ++i) {
+    double base = 0;
+    for (std::size_t s = 0; s < c.series.size(); ++s) {
+      const auto& values = c.series[s].values;
+      if (i >= values.size() || !values[i] || *values[i] <= 0) continue;
+      const double y0 = f.y(std::clamp(base, f.lo, f.hi)), y1 = f.y(std::clamp(base + *values[i], f.lo, f.hi));
+      base += *values[i];
+      svg += "<rect class=\"seg\" data-series=\"" + std::to_string(s) + "\" data-value=\"" + tick(*values[i]) +
+             "\" x=\"" + num(f.left + static_cast<double>(i) * slot + slot * 0.1) + "\" y=\"" + num(y1) +
+             "\" width=\"" + num(slot * 0.8) + "\" height=\"" + num(y0 - y1) + "\" fill=\"" + kColors[s % 6] +
+             "\"/>";
+    }
+  }
+  return svg + "</svg>";
+}
+
 }  // namespace xj::reports

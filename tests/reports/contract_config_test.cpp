@@ -41,7 +41,8 @@ contract:
     - {name: 数据共享平台, match: {system: share, env: prod}}
   term: {from: 2026-03-01, to: 2026-10-31}
   targets: {availability: 99.95%}
-  standards: {cpu: 70%, disk: 85%, disk_full_days: 14}
+  standards: {cpu: 70%, disk: 85%, disk_full_days: 14, db_connections: 75%, backup_age: 30h,
+              long_query: 5m, block_interval: 90s, chain_lag: 20}
   reports:
     locale: en
     dir: /var/lib/xunjian/reports
@@ -58,6 +59,13 @@ contract:
   CHECK(c.availability_target == Approx(99.95));
   CHECK(c.standards.cpu_pct == 70);
   CHECK(c.standards.memory_pct == 90);  // default
+  CHECK(c.standards.db_connections_pct == 75);
+  CHECK(c.standards.backup_age_h == Approx(30));
+  CHECK(c.standards.long_query_s == Approx(300));
+  CHECK(c.standards.block_interval_s == Approx(90));
+  CHECK(c.standards.chain_lag_blocks == 20);
+  CHECK(c.standards.tablespace_pct == 85);      // default
+  CHECK(c.standards.replication_lag_s == 30);  // default
   CHECK(c.standards.disk_full_days == 14);
   CHECK(c.locale == "en");
   CHECK(c.weekly.weekday == 2);
@@ -89,7 +97,10 @@ TEST_CASE("broken contract sections name file, line and key", "[contract-config]
       {"contract:\n  systems:\n    - {name: a, match: {s: 1}}\n    - {name: a, match: {s: 2}}\n",
        "bad.yaml:4: contract.systems[1]: key 'name': system 'a' is named twice"},
       {"contract:\n  systems: {name: a}\n", "key 'systems': must be a list"},
-      {"contract:\n  standards: {cpu: 85%, dsk: 80%}\n", "unknown key 'dsk'; allowed: cpu, memory, disk, disk_full_days"},
+      {"contract:\n  standards: {cpu: 85%, dsk: 80%}\n", "unknown key 'dsk'; allowed: cpu, memory, disk, disk_full_days, db_connections"},
+      {"contract:\n  standards:\n    backup_age: soon\n", "bad.yaml:3: contract.standards: key 'backup_age'"},
+      {"contract:\n  standards:\n    chain_lag: 0\n", "bad.yaml:3: contract.standards: key 'chain_lag'"},
+      {"contract:\n  standards:\n    db_connections: 180%\n", "bad.yaml:3: contract.standards: key 'db_connections'"},
       {"contract:\n  reports:\n    locale: fr\n", "bad.yaml:3: contract.reports: key 'locale': 'fr' is not a report locale"},
       {"contract:\n  reports:\n    weekly: {weekday: funday}\n", "key 'weekday': 'funday' is not a day name"},
       {"contract:\n  reports:\n    monthly: {at: '8am'}\n", "key 'at': '8am' must be a local time like 08:00"},

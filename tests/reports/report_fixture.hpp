@@ -17,6 +17,27 @@
 //   web-09 log_scan:app warning since 02-27 and still: carried over (遗留问题)
 //   web-10 exec:backup stops reporting after 03-28 23:00: 73 h without data (未巡检)
 //   web-01 tls_cert days_left 40 - days: 9.0417 at the end; db-01 licence 75 - days: 44.0417
+// Databases, backups, chain nodes (hour k = 0 .. 743 of March; metric names of docs/checks.md):
+//   db-01 postgres:main connections 40 of 100, 90 at 03-15 10:00 (peak 90 % > 80 %);
+//          db_size_bytes{database=app} 1e9 + 1e6 k (1.743e9 at the end), db_growth_bytes 1e6
+//          each run (744 runs: 7.44e8); longest_query_s 5, 700 at 03-20 03:00 (> 600 s);
+//          replication_lag_s 2, 12 at 03-22 12:00 (<= 30 s)
+//   db-01 file_age:backup age_s (k mod 24) h; the 03-18 backup is missing: 24 + (k mod 24) h
+//          that day (peak 47 h > 26 h, critical from 27 h), 23 h at the end
+//   db-02 mysql:main 30 of 200 connections (15 %), schema shop 5e8 B, no lag, no long query
+//   db-03 odbc:dm sessions 20 of 100; tablespace_used_pct{tablespace=MAIN} 70 + 0.5 days:
+//          85.4792 % at the end (> 85 %)
+//   web-01, web-02 ethereum:node (chain evidence): web-01 height 1000 + 720 k, head age 6 s,
+//          3 peers; web-02 5 blocks behind, and at 03-12 06:00 (k = 270) stalled: height of
+//          k = 269, head age 3600 s, 0 peers, critical for that hour (one stall), 725 behind.
+//          The collector's chain view (host `collector`, check chain:evidence, kind chain)
+//          reports lag_blocks per member; the collector host is not a host of the report.
+// Licence registry (written directly, like the incidents): 1 the db-01 licence check's own
+// (expiry 03-01 + 75 d = 04-01 + 44 d: 44.0 days from the data end, within 60; listed from the
+// registry, not from the check), 2 国密SSL网关 by an operator, 04-21 (20.0 days, within 30:
+// abnormal), applied 03-05 and activated 03-06; 3 达梦数据库 DM8 renewed 03-20 to 04-01 + 100 d
+// (beyond 90: not listed); 4 旧版中间件 revoked 03-25 (not listed though within 10 days);
+// events of February and 'seen' events are not lifecycle steps of March.
 // Alert history and outbox rows are written directly (SqliteAlertStore stamps its rows with
 // the wall clock, and these must fall inside March).
 #pragma once
@@ -97,7 +118,50 @@ inline std::vector<Result> hour_results(const FixtureHost& h, std::int64_t t) {
   if (h.id == "db-01") rs.push_back(result("licence", Status::kOk, t, {metric("days_left", 75 - days)}));
   if (h.id == "web-09") rs.push_back(result("log_scan:app", Status::kWarning, t));
   if (h.id == "web-10" && t < kMarch + 28 * kDay) rs.push_back(result("exec:backup", Status::kOk, t));
+  const std::int64_t k = (t - kMarch) / kHour;
+  if (h.id == "db-01") {
+    const double conn = k == 14 * 24 + 10 ? 90 : 40;
+    const Labels app{{"database", "app"}};
+    rs.push_back(result("postgres:main", Status::kOk, t,
+                        {metric("connections", conn), metric("max_connections", 100), metric("connections_pct", conn),
+                         metric("db_size_bytes", 1e9 + 1e6 * static_cast<double>(k), app),
+                         metric("db_growth_bytes", 1e6, app), metric("long_queries", k == 19 * 24 + 3 ? 1 : 0),
+                         metric("longest_query_s", k == 19 * 24 + 3 ? 700 : 5),
+                         metric("replication_lag_s", k == 21 * 24 + 12 ? 12 : 2, {{"standby", "db-02"}})}));
+    const double age_h = static_cast<double>(k % 24 + (k / 24 == 17 ? 24 : 0));
+    rs.push_back(result("file_age:backup", age_h > 26 ? Status::kCritical : Status::kOk, t,
+                        {metric("age_s", age_h * 3600)}));
+  }
+  if (h.id == "db-02") {
+    rs.push_back(result("mysql:main", Status::kOk, t,
+                        {metric("connections", 30), metric("max_connections", 200), metric("connections_pct", 15),
+                         metric("schema_size_bytes", 5e8, {{"schema", "shop"}}),
+                         metric("schema_growth_bytes", 0, {{"schema", "shop"}}), metric("seconds_behind", 0),
+                         metric("long_queries", 0), metric("longest_query_s", 0)}));
+  }
+  if (h.id == "db-03") {
+    rs.push_back(result("odbc:dm", Status::kOk, t,
+                        {metric("sessions", 20), metric("max_sessions", 100), metric("sessions_pct", 20),
+                         metric("tablespace_used_pct", 70 + 0.5 * days, {{"tablespace", "MAIN"}})}));
+  }
+  if (h.id == "web-01" || h.id == "web-02") {
+    const bool stalled = h.id == "web-02" && k == 270;
+    const double height = h.id == "web-01" ? 1000 + 720.0 * static_cast<double>(k)
+                                           : 995 + 720.0 * static_cast<double>(stalled ? k - 1 : k);
+    rs.push_back(result("ethereum:node", stalled ? Status::kCritical : Status::kOk, t,
+                        {metric("reachable", 1), metric("block_number", height),
+                         metric("head_age_s", stalled ? 3600 : 6), metric("peers", stalled ? 0 : 3)}));
+  }
   return rs;
+}
+
+// The collector's chain view result for the hour starting at `t` (lag of each member).
+inline Result chain_view_result(std::int64_t t) {
+  const std::int64_t k = (t - kMarch) / kHour;
+  const double lag02 = k == 270 ? 725 : 5;
+  return result("chain:evidence", lag02 >= 30 ? Status::kCritical : Status::kOk, t,
+                {metric("lag_blocks", 0, {{"host", "web-01"}, {"check", "ethereum:node"}}),
+                 metric("lag_blocks", lag02, {{"host", "web-02"}, {"check", "ethereum:node"}})});
 }
 
 struct FixtureStore {
@@ -176,6 +240,18 @@ inline FixtureStore make_fixture_store(const std::filesystem::path& dir) {
       REQUIRE(out.ok());
     }
   }
+  {
+    std::int64_t seq = 0;
+    for (std::int64_t day = kMarch; day <= kApril; day += kDay) {
+      IngestBatch b;
+      b.agent = AgentInfo{"collector", "collector.example", "0.1.0", {}};
+      b.received_ms = day;
+      const std::int64_t end = day == kApril ? kApril + 1 : day + kDay;
+      for (std::int64_t t = day; t < end; t += kHour) b.results.push_back({++seq, chain_view_result(t)});
+      clock = day;
+      REQUIRE(store->ingest(b).ok());
+    }
+  }
   clock = kMarch + 5 * kDay;
   REQUIRE(store->audit("cli:root", "token.create", "agent-token:1", "{}").ok());
   REQUIRE(store->audit("cli:root", "token.create", "agent-token:2", "{}").ok());
@@ -224,6 +300,27 @@ inline FixtureStore make_fixture_store(const std::filesystem::path& dir) {
   incident("P1", "db-02", kMarch + 19 * kDay + 2 * kHour + kMin, 45, 150, 2);     // both late
   incident("P3", "web-07", kMarch + kDay, -1, 20, 12);  // resolved unacknowledged: responds at 20
   incident("P2", "web-07", kMarch - kDay, 5, 10, 3);    // February: not in the report
+  auto licence = [&](int id, const std::string& product, const std::string& host, std::int64_t expiry,
+                     const std::string& source, const std::string& check, const std::string& state) {
+    sql(db, "INSERT INTO licences VALUES(" + std::to_string(id) + ", '" + product + "', '某市市场监督管理局', '" +
+                host + "', " + std::to_string(expiry) + ", 'HT-2026-01', '" + source + "', '" + check + "', '" +
+                state + "', " + std::to_string(kMarch - 10 * kDay) + ", " + std::to_string(kMarch) + ")");
+  };
+  auto licence_event = [&](int id, std::int64_t ts, const std::string& event, const std::string& actor) {
+    sql(db, "INSERT INTO licence_events(licence, ts, event, actor, detail, audit_id) VALUES(" + std::to_string(id) +
+                ", " + std::to_string(ts) + ", '" + event + "', '" + actor + "', '{}', 0)");
+  };
+  licence(1, "区块链BaaS平台", "db-01", kMarch + 75 * kDay, "check", "licence", "active");
+  licence(2, "国密SSL网关", "", kApril + 20 * kDay, "operator", "", "active");
+  licence(3, "达梦数据库 DM8", "", kApril + 100 * kDay, "operator", "", "active");
+  licence(4, "旧版中间件", "", kApril + 10 * kDay, "operator", "", "revoked");
+  licence_event(1, kMarch - 10 * kDay, "seen", "check");      // February
+  licence_event(3, kMarch - 5 * kDay, "applied", "api:alice");  // February
+  licence_event(1, kMarch + 2 * kHour, "seen", "check");      // not a lifecycle step
+  licence_event(2, kMarch + 4 * kDay + 9 * kHour, "applied", "api:alice");
+  licence_event(2, kMarch + 5 * kDay + 10 * kHour, "activated", "api:alice");
+  licence_event(3, kMarch + 19 * kDay + 15 * kHour, "renewed", "api:zhang");
+  licence_event(4, kMarch + 24 * kDay + 16 * kHour, "revoked", "api:zhang");
   sqlite3_close(db);
   return fx;
 }

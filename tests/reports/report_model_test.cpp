@@ -191,15 +191,40 @@ TEST_CASE("resources are judged against their standards and disks forecast to fi
 
 TEST_CASE("certificates and licences are listed by the window they expire in", "[reports]") {
   const Report r = march();
-  REQUIRE(r.expiries.size() == 2);
+  // db-01's licence check is in the registry: listed from there, not twice.
+  REQUIRE(r.expiries.size() == 1);
   CHECK(r.expiries[0].host == "web-01");
   CHECK(r.expiries[0].target == "api.example:443");
   CHECK(r.expiries[0].days_left == Approx(40 - 743.0 / 24));  // 9.0417
   CHECK(r.expiries[0].within_days == 30);
-  CHECK(r.expiries[1].host == "db-01");
-  CHECK(r.expiries[1].days_left == Approx(75 - 743.0 / 24));  // 44.0417
-  CHECK(r.expiries[1].within_days == 60);
-  CHECK_FALSE(r.licence_registry);  // the registry is not in this store yet: said so
+  CHECK(r.licence_registry);
+}
+
+TEST_CASE("the licence registry lists what expires within 30, 60 and 90 days and the period's lifecycle",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.licences.size() == 2);  // DM8 beyond 90 days, 旧版中间件 revoked
+  CHECK(r.licences[0].product == "国密SSL网关");
+  CHECK(r.licences[0].days_left == Approx(20.0));  // 04-21 00:00 - 04-01 00:00 (the data end)
+  CHECK(r.licences[0].within_days == 30);
+  CHECK(r.licences[0].state == "active");
+  CHECK(r.licences[1].product == "区块链BaaS平台");
+  CHECK(r.licences[1].host == "db-01");
+  CHECK(r.licences[1].source == "check");
+  CHECK(r.licences[1].days_left == Approx(44.0));
+  CHECK(r.licences[1].within_days == 60);
+  CHECK(item(r, "licence", "", "国密SSL网关")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "licence", "db-01", "区块链BaaS平台")->verdict == Verdict::kNormal);
+  // March's lifecycle steps only: no February event, no 'seen'.
+  REQUIRE(r.licence_events.size() == 4);
+  CHECK(r.licence_events[0].event == "applied");
+  CHECK(r.licence_events[0].product == "国密SSL网关");
+  CHECK(r.licence_events[0].ts_ms == kMarch + 4 * kDay + 9 * kHour);
+  CHECK(r.licence_events[1].event == "activated");
+  CHECK(r.licence_events[2].event == "renewed");
+  CHECK(r.licence_events[2].actor == "api:zhang");
+  CHECK(r.licence_events[3].event == "revoked");
+  CHECK(r.licence_events[3].product == "旧版中间件");
 }
 
 TEST_CASE("alerts are counted by severity with the noisiest checks first, inside the period only",
@@ -214,6 +239,15 @@ TEST_CASE("alerts are counted by severity with the noisiest checks first, inside
   CHECK(r.alerts.top[1].check == "cpu");
   CHECK(r.alerts.top[1].firings == 2);  // its February firing is not counted
   CHECK(r.alerts.daily[9] == 1);
+  // The same per day by severity (the monthly report's stacked chart).
+  CHECK(r.alerts.daily_by_severity.at("critical")[9] == 1);  // web-03 on 03-10
+  CHECK(r.alerts.daily_by_severity.at("warning")[1] == 1);   // web-07 cpu on 03-02
+  CHECK(r.alerts.daily_by_severity.at("warning")[2] == 1);   // and 03-03
+  for (std::size_t d = 0; d < r.alerts.daily.size(); ++d) {
+    std::int64_t sum = 0;
+    for (const auto& [sev, days] : r.alerts.daily_by_severity) sum += days[d];
+    CHECK(sum == r.alerts.daily[d]);
+  }
   CHECK(r.deliveries.total == 6);
   CHECK(r.deliveries.delivered == 5);
   CHECK(r.deliveries.failed == 1);
@@ -245,8 +279,10 @@ TEST_CASE("the ledger marks exactly the known abnormal items and carries over wh
   CHECK(item(r, "expiry", "web-01", "api.example:443")->verdict == Verdict::kAbnormal);
   CHECK(item(r, "status", "web-09", "log_scan:app")->status == "warning");
   // availability web-03; services web-03 nginx, db-02 port and process; cpu web-07; disk web-05;
-  // expiry web-01; status web-01 tls_cert and web-09 log_scan.
-  CHECK(r.abnormal_count() == 9);
+  // expiry web-01; status web-01 tls_cert and web-09 log_scan; db-01 connections, long query
+  // and backup; db-03 tablespace; web-02 block interval, lag, peers and stalls; the registry's
+  // 国密SSL网关 (20 days left).
+  CHECK(r.abnormal_count() == 18);
   CHECK(r.overall == Verdict::kAbnormal);
   REQUIRE(r.carried_over.size() == 1);
   CHECK(r.carried_over[0].host == "web-09");
@@ -267,12 +303,15 @@ TEST_CASE("a check that stopped reporting is listed as not inspected for the tim
 TEST_CASE("recommendations come from the rules: disk full within 30 days, below target, expiry",
           "[reports]") {
   const Report r = march();
-  REQUIRE(r.recommendations.size() == 3);
+  REQUIRE(r.recommendations.size() == 4);
   CHECK(r.recommendations[0].rule == "disk_full");
   CHECK(r.recommendations[0].host == "web-05");
   CHECK(r.recommendations[1].rule == "below_target");
   CHECK(r.recommendations[1].target == "区块链存证平台");
   CHECK(r.recommendations[2].rule == "expiry");
+  CHECK(r.recommendations[2].target == "国密SSL网关");
+  CHECK(r.recommendations[3].rule == "expiry");
+  CHECK(r.recommendations[3].target == "api.example:443");
 }
 
 TEST_CASE("operator actions are summarised from the audit log", "[reports]") {
@@ -316,7 +355,10 @@ TEST_CASE("the JSON model carries the numbers of the report", "[reports]") {
   CHECK(j["systems"][0]["uptime"]["down_minutes"] == 90.0);
   CHECK(j["incidents"]["tracked"] == true);
   CHECK(j["incidents"]["total"] == 3);
-  CHECK(j["abnormal_items"] == 9);
+  CHECK(j["abnormal_items"] == 18);
+  CHECK(j["licence_registry"]["licences"][0]["days_left"] == 20.0);
+  CHECK(j["databases"][0]["connections_peak_pct"]["value"] == 90.0);
+  CHECK(j["chain_nodes"][1]["stalls"]["value"] == 1.0);
   CHECK(j["deliveries"]["success_rate_pct"].get<double>() == Approx(100.0 * 5 / 6));
 }
 
@@ -333,4 +375,148 @@ TEST_CASE("the weekly inspection report covers Monday to Sunday and that week's 
   CHECK(host(r, "web-03").uptime.down_ms == 90 * kMin);
   CHECK(host(r, "db-02").uptime.down_ms == 0);  // its outage is on 03-20
   CHECK(r.alerts.total == 3);                   // web-03 on 03-10, 03-13 and 03-14
+}
+
+namespace {
+
+const DatabaseStat& database(const Report& r, const std::string& host) {
+  for (const auto& d : r.databases) {
+    if (d.host == host) return d;
+  }
+  FAIL("no database check on " << host);
+  throw 0;
+}
+
+const ChainNodeStat& chain_node(const Report& r, const std::string& host) {
+  for (const auto& c : r.chain_nodes) {
+    if (c.host == host) return c;
+  }
+  FAIL("no chain node on " << host);
+  throw 0;
+}
+
+}  // namespace
+
+TEST_CASE("databases: connections peak against the maximum, sizes and growth, lag and long queries",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.databases.size() == 3);
+  const auto& pg = database(r, "db-01");
+  CHECK(pg.check == "postgres:main");
+  CHECK(*pg.connections_peak == 90);  // at 03-15 10:00
+  CHECK(*pg.max_connections == 100);
+  CHECK(*pg.connections_pct.value == 90);
+  CHECK(pg.connections_pct.standard == 80);
+  CHECK(pg.connections_pct.verdict == Verdict::kAbnormal);
+  REQUIRE(pg.sizes.size() == 1);
+  CHECK(pg.sizes[0].name == "app");
+  CHECK(pg.sizes[0].last_bytes == Approx(1e9 + 743e6));  // 03-31 23:00
+  CHECK(*pg.sizes[0].growth_bytes == Approx(744e6));     // 744 runs of 1 MB each
+  CHECK(*pg.replication_lag_s.value == 12);
+  CHECK(pg.replication_lag_s.verdict == Verdict::kNormal);  // <= 30 s
+  CHECK(*pg.long_queries_peak == 1);
+  CHECK(*pg.longest_query_s.value == 700);
+  CHECK(pg.longest_query_s.verdict == Verdict::kAbnormal);  // > 600 s
+  CHECK(pg.tablespaces.empty());
+
+  const auto& my = database(r, "db-02");
+  CHECK(*my.connections_pct.value == 15);
+  CHECK(my.connections_pct.verdict == Verdict::kNormal);
+  REQUIRE(my.sizes.size() == 1);
+  CHECK(my.sizes[0].name == "shop");
+  CHECK(*my.sizes[0].growth_bytes == 0);
+  CHECK(*my.replication_lag_s.value == 0);  // seconds_behind
+
+  const auto& dm = database(r, "db-03");
+  CHECK(dm.kind == "odbc");
+  CHECK(*dm.connections_peak == 20);  // sessions
+  CHECK(*dm.max_connections == 100);
+  REQUIRE(dm.tablespaces.size() == 1);
+  CHECK(dm.tablespaces[0].name == "MAIN");
+  CHECK(*dm.tablespaces[0].used_pct.value == Approx(70 + 0.5 * 743 / 24));  // 85.4792 %
+  CHECK(dm.tablespaces[0].used_pct.verdict == Verdict::kAbnormal);           // > 85 %
+  CHECK_FALSE(dm.replication_lag_s.value.has_value());
+  CHECK(dm.replication_lag_s.verdict == Verdict::kNoData);
+
+  CHECK(item(r, "db_connections", "db-01", "postgres:main")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "tablespace", "db-03", "odbc:dm MAIN")->verdict == Verdict::kAbnormal);
+  CHECK(item(r, "replication_lag", "db-03", "odbc:dm") == nullptr);  // not measured: no item
+}
+
+TEST_CASE("backup freshness is the peak age of the newest backup file", "[reports]") {
+  const Report r = march();
+  REQUIRE(r.backups.size() == 1);
+  const auto& b = r.backups[0];
+  CHECK(b.host == "db-01");
+  CHECK(b.check == "file_age:backup");
+  CHECK(*b.age_peak_h.value == 47);  // 03-18 23:00, the day its backup was missing
+  CHECK(b.age_peak_h.standard == 26);
+  CHECK(b.age_peak_h.verdict == Verdict::kAbnormal);
+  CHECK(*b.last_h == 23);
+  CHECK(item(r, "backup", "db-01", "file_age:backup")->value == Approx(47));
+}
+
+TEST_CASE("chain nodes: height growth, longest block interval, lag behind the group, peers, stalls",
+          "[reports]") {
+  const Report r = march();
+  REQUIRE(r.chain_nodes.size() == 2);
+  const auto& a = chain_node(r, "web-01");
+  CHECK(a.chain == "evidence");
+  REQUIRE(a.ledgers.size() == 1);
+  CHECK(a.ledgers[0].first == 1000);
+  CHECK(a.ledgers[0].last == 1000 + 720 * 743);
+  CHECK(a.ledgers[0].growth() == 720 * 743);  // 534960 blocks
+  CHECK(*a.longest_interval_s.value == 6);
+  CHECK(*a.lag_blocks.value == 0);
+  CHECK(*a.peers_min.value == 3);
+  CHECK(*a.stalls.value == 0);
+  for (const Judged* j : {&a.longest_interval_s, &a.lag_blocks, &a.peers_min, &a.stalls}) {
+    CHECK(j->verdict == Verdict::kNormal);
+  }
+  const auto& b = chain_node(r, "web-02");
+  CHECK(b.ledgers[0].first == 995);
+  CHECK(b.ledgers[0].last == 995 + 720 * 743);
+  CHECK(*b.longest_interval_s.value == 3600);  // > 120 s
+  CHECK(*b.lag_blocks.value == 725);           // the chain view at 03-12 06:00
+  CHECK(*b.peers_min.value == 0);              // < 1
+  CHECK(*b.stalls.value == 1);                 // critical 06:00 -> 07:00
+  for (const Judged* j : {&b.longest_interval_s, &b.lag_blocks, &b.peers_min, &b.stalls}) {
+    CHECK(j->verdict == Verdict::kAbnormal);
+  }
+  // The collector's own host carries only the chain view: not a host of the report.
+  CHECK(r.hosts.size() == 20);
+  for (const auto& n : r.not_inspected) CHECK(n.host != "collector");
+}
+
+TEST_CASE("the monthly report summarises each week of the month as its weekly inspection would",
+          "[reports]") {
+  const Report r = march();
+  // Weeks overlapping March: 02-23 (with 03-01, a Sunday), 03-02, 03-09, 03-16, 03-23, 03-30.
+  REQUIRE(r.weeks.size() == 6);
+  CHECK(r.weeks[0].period.key() == "week-2026-02-23");
+  CHECK(r.weeks[1].period.key() == "week-2026-03-02");
+  CHECK(r.weeks[5].period.key() == "week-2026-03-30");
+  auto carries = [](const WeekSummary& w, const std::string& host, const std::string& check) {
+    for (const auto& i : w.carried_over) {
+      if (i.host == host && i.target == check) return true;
+    }
+    return false;
+  };
+  // web-09's log_scan went warning on 02-27: not yet carried in its first week, every week after.
+  CHECK_FALSE(carries(r.weeks[0], "web-09", "log_scan:app"));
+  for (std::size_t i = 1; i < r.weeks.size(); ++i) {
+    INFO(r.weeks[i].period.key());
+    CHECK(carries(r.weeks[i], "web-09", "log_scan:app"));
+  }
+  // The week of web-03's 90-minute outage: 99.107 % over 7 days, below 99.9 %.
+  auto src = source();
+  const UtcOffset off = [&](std::int64_t t) { return src->utc_offset_ms(t); };
+  const Report week = build_report(*src, fixture_contract(), week_of(LocalDate{2026, 3, 9}, off),
+                                   BuildOptions{fixture().now});
+  CHECK(item(week, "availability", "web-03")->verdict == Verdict::kAbnormal);
+  CHECK(*item(week, "availability", "web-03")->value == Approx(100.0 * (7 * 1440 - 90) / (7 * 1440)));
+  CHECK(r.weeks[2].overall == Verdict::kAbnormal);
+  CHECK(r.weeks[2].abnormal == week.abnormal_count());
+  CHECK(week.weeks.empty());  // a weekly report has no appendix of weeks
+  CHECK(to_json(r)["weeks"].size() == 6);
 }

@@ -27,6 +27,16 @@ struct Standards {
   double memory_pct = 90;  // average memory used (100 - available)
   double disk_pct = 80;    // space used at the end of the period
   int disk_full_days = 30; // a disk forecast to fill within this is a risk
+  // Databases (the postgres / mysql / odbc checks' default warning thresholds).
+  double db_connections_pct = 80;  // connections (sessions) peak, % of the server's maximum
+  double tablespace_pct = 85;      // tablespace used at the end of the period
+  double replication_lag_s = 30;   // replication lag peak
+  double long_query_s = 600;       // the longest-running statement seen
+  double backup_age_h = 26;        // file_age: the newest backup file's age peak
+  // Chain nodes.
+  double block_interval_s = 120;   // the longest time without a new block (head age peak)
+  double chain_lag_blocks = 9;     // blocks behind the group's highest node (the view warns at 10)
+  double chain_min_peers = 1;      // fewer peers at any time is abnormal
 };
 
 struct Schedule {

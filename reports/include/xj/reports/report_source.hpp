@@ -83,6 +83,24 @@ struct IncidentStats {
   std::optional<double> respond_on_time_rate, repair_on_time_rate;  // percent
 };
 
+// The licence registry (collector licences / licence_events tables).
+struct SourceLicence {
+  std::int64_t id = 0;
+  std::string product, holder, host, contract, source, check_id;  // source: check, operator
+  std::string state;                                               // applied, active, revoked
+  std::int64_t expiry_ms = 0;                                      // end of validity
+};
+struct SourceLicenceEvent {
+  std::int64_t licence = 0;
+  std::string product, holder;
+  std::int64_t ts_ms = 0;
+  std::string event, actor;  // event: applied, activated, renewed, revoked, seen
+};
+struct LicenceRegistry {
+  std::vector<SourceLicence> licences;    // every licence, as it is now
+  std::vector<SourceLicenceEvent> events;  // the period's events, in time order
+};
+
 class ReportSource {
  public:
   virtual ~ReportSource() = default;
@@ -104,6 +122,8 @@ class ReportSource {
   // Gap records overlapping [from, to).
   virtual std::vector<SourceGap> gaps(std::int64_t from_ms, std::int64_t to_ms) = 0;
   virtual std::optional<IncidentStats> incidents(std::int64_t from_ms, std::int64_t to_ms) = 0;
+  // The licence registry with the events inside [from, to); nullopt when not tracked.
+  virtual std::optional<LicenceRegistry> licence_registry(std::int64_t from_ms, std::int64_t to_ms) = 0;
   // Operator-written notes for the period (next month's plan), oldest first.
   virtual std::vector<std::string> plan_notes(const std::string& period_key) = 0;
 };

@@ -1,4 +1,4 @@
-// Small inline-SVG charts for the reports (line and bar), so the HTML stands alone and prints
+// Small inline-SVG charts for the reports (line, bar, stacked bar), so the HTML stands alone and prints
 // the same in Chromium's PDF. Label widths are measured per character — a CJK character is a
 // full em, Latin about half — so Chinese axis labels and legends never overlap.
 #pragma once
@@ -30,5 +30,8 @@ struct Chart {
 
 std::string line_chart(const Chart& chart);
 std::string bar_chart(const Chart& chart);  // series side by side per x label
+// Series stacked per x label, the first at the bottom; the y axis runs to the largest total
+// unless y_max is given. Each bar is a <rect> of class "seg" with data-series and data-value.
+std::string stacked_bar_chart(const Chart& chart);
 
 }  // namespace xj::reports
