@@ -15,6 +15,7 @@
 #include "xj/collector/api.hpp"
 #include "xj/collector/chain_view.hpp"
 #include "xj/collector/config.hpp"
+#include "xj/collector/console_auth.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
@@ -120,6 +121,8 @@ int run_collector(const std::string& config_path) {
           : (std::filesystem::path(cfg.store_path).parent_path() / "reports").string();
   ReportService reports(**report_source, cfg.contract, report_dir, [] { return now_epoch_ms(); });
   api.set_reports(&reports);
+  ConsoleAuth console(db, cfg.console, !cfg.http.tls_cert_file.empty());
+  api.set_console(&console);
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {

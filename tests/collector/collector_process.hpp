@@ -197,10 +197,12 @@ inline TestCert make_test_cert(const fs::path& dir) {
 
 // `xunjian-collector serve` on 127.0.0.1:0 with a fresh store, an agent token for web-01 and
 // db-02 and a viewer API token; HTTPS when given a certificate. The port is the one the
-// collector logs at start, so no other process can take it in between.
+// collector logs at start, so no other process can take it in between. `extra_yaml` is appended
+// to collector.yaml (top-level sections such as console: or alerts:).
 class RunningCollector {
  public:
-  explicit RunningCollector(const fs::path& dir, const TestCert* tls = nullptr) : dir_(dir) {
+  explicit RunningCollector(const fs::path& dir, const TestCert* tls = nullptr, const std::string& extra_yaml = "")
+      : dir_(dir) {
     std::string tls_yaml;
     if (tls != nullptr) {
       tls_yaml = "  tls: {cert_file: " + tls->cert + ", key_file: " + tls->key + "}\n";
@@ -208,7 +210,7 @@ class RunningCollector {
     }
     write_text(dir_ / "collector.yaml",
                "collector:\n  listen: 127.0.0.1:0\n" + tls_yaml + "  store: " + (dir_ / "collector.db").string() +
-                   "\ncontract:\n  customer: 某市市场监督管理局\n  timezone: Asia/Shanghai\n");
+                   "\ncontract:\n  customer: 某市市场监督管理局\n  timezone: Asia/Shanghai\n" + extra_yaml);
     agent_token_ = token({"--agent", "web-01"});
     db_token_ = token({"--agent", "db-02"});
     viewer_token_ = token({"--api", "ops", "--role", "viewer"});
