@@ -15,6 +15,7 @@
 #include "xj/collector/api.hpp"
 #include "xj/collector/chain_view.hpp"
 #include "xj/collector/config.hpp"
+#include "xj/collector/console_pages.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
@@ -119,6 +120,14 @@ int run_collector(const std::string& config_path) {
           : (std::filesystem::path(cfg.store_path).parent_path() / "reports").string();
   ReportService reports(**report_source, cfg.contract, report_dir, [] { return now_epoch_ms(); });
   api.set_reports(&reports);
+  ConsoleSources console_sources;
+  console_sources.store = &db;
+  console_sources.pipeline = alerting ? &alerting->pipeline() : nullptr;
+  console_sources.alerts = alerting ? &alerting->store() : nullptr;
+  console_sources.holidays = cfg.alerts.holidays;
+  console_sources.reports = &reports;
+  ConsolePages console(std::move(console_sources), ConsoleHooks{});
+  api.set_console(&console);
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {

@@ -8,6 +8,8 @@
 //   /api/v1/incidents...                 viewer+ to read, operator+ to act (incident_api.hpp)
 //   /api/v1/silences...                  viewer+ to read, operator+ to act (silence_api.hpp)
 //   /api/v1/reports...                   see report_api.hpp
+//   GET  /api/v1/audit/verify            viewer+       the audit chain's verdict
+//   GET  /console/...                    console session (console_pages.hpp)
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -21,6 +23,7 @@
 
 namespace xj {
 
+class ConsolePages;
 class IncidentApi;
 class SilenceApi;
 
@@ -35,6 +38,8 @@ class Api {
   void set_silences(const SilenceApi* silences) { silences_ = silences; }
   // Serves /api/v1/reports... when set (the collector's report service).
   void set_reports(ReportService* reports) { reports_ = reports; }
+  // Serves /console/... (the operations console's pages) when set.
+  void set_console(const ConsolePages* console) { console_ = console; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send. `caller`
@@ -53,6 +58,7 @@ class Api {
   const IncidentApi* incidents_ = nullptr;
   const SilenceApi* silences_ = nullptr;
   ReportService* reports_ = nullptr;
+  const ConsolePages* console_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);
