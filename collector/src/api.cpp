@@ -84,7 +84,7 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     return ingest_(request);
   }
   if (p == "/healthz") return ok_json({{"status", "ok"}});
-  if (console_ != nullptr && (p == "/console" || p.rfind("/console/", 0) == 0)) return (*console_)(request);
+  if (console_pages_ != nullptr && (p == "/console" || p.rfind("/console/", 0) == 0)) return (*console_pages_)(request);
   if (p == "/metrics") {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -126,8 +126,8 @@ int run_collector(const std::string& config_path) {
   console_sources.alerts = alerting ? &alerting->store() : nullptr;
   console_sources.holidays = cfg.alerts.holidays;
   console_sources.reports = &reports;
-  ConsolePages console(std::move(console_sources), ConsoleHooks{});
-  api.set_console(&console);
+  ConsolePages console_pages(std::move(console_sources), ConsoleHooks{});
+  api.set_console_pages(&console_pages);
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {

@@ -204,8 +204,10 @@
         select.appendChild(o);
       }
       roleTd.appendChild(select);
-      cell(tr, u.disabled ? S('disabled') : u.locked ? S('locked') : S('active'), heads[2]);
-      cell(tr, u.last_login ? new Date(u.last_login).toLocaleString() : '', heads[3]);
+      const locked = Number(u.locked_until || 0) > 0;
+      cell(tr, u.disabled ? S('disabled') : locked ? S('locked') + ' → ' + new Date(u.locked_until).toLocaleString()
+                                                   : S('active'), heads[2]);
+      cell(tr, u.created ? new Date(u.created).toLocaleString() : '', heads[3]);
       const actions = cell(tr, '');
       const act = (label, verb, body) => {
         const b = document.createElement('button');
@@ -226,7 +228,7 @@
         const p = window.prompt(S('newPassword'));
         return p ? { password: p } : null;
       });
-      if (u.locked) act(S('unlock'), 'unlock', {});
+      if (locked || Number(u.failures || 0) > 0) act(S('unlock'), 'unlock', {});
       act(u.disabled ? S('enable') : S('disable'), u.disabled ? 'enable' : 'disable', {});
       tbody.appendChild(tr);
     }

@@ -39,7 +39,7 @@ class Api {
   // Serves /api/v1/reports... when set (the collector's report service).
   void set_reports(ReportService* reports) { reports_ = reports; }
   // Serves /console/... (the operations console's pages) when set.
-  void set_console(const ConsolePages* console) { console_ = console; }
+  void set_console_pages(const ConsolePages* pages) { console_pages_ = pages; }
 
  private:
   // The caller's API token with at least `role`, or the error response to send. `caller`
@@ -58,7 +58,7 @@ class Api {
   const IncidentApi* incidents_ = nullptr;
   const SilenceApi* silences_ = nullptr;
   ReportService* reports_ = nullptr;
-  const ConsolePages* console_ = nullptr;
+  const ConsolePages* console_pages_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);
