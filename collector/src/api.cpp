@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "xj/collector/console_api.hpp"
 #include "xj/collector/console_pages.hpp"
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
@@ -58,11 +59,16 @@ json to_json(const CheckRow& c) {
 Api::Api(Store& store, CollectorMetrics& metrics, IngestHandler ingest, std::optional<LicenceApi> licences)
     : store_(store), metrics_(metrics), ingest_(std::move(ingest)), licences_(std::move(licences)) {}
 
-std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role, TokenRow* caller) const {
+std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role, Caller* caller) const {
+  // A bearer token wins over a cookie: no cookie is involved, so no CSRF token is needed.
+  if (request.header("authorization").empty() && console_ != nullptr &&
+      !ConsoleAuth::cookie_session_id(request).empty()) {
+    return authorize_session(request, role, caller);
+  }
   std::string token = bearer_token(request.header("authorization"));
   if (token.empty()) {
     metrics_.count_reject("unauthorized");
-    return json_error(401, "missing bearer token (an API token: xunjian-collector token create --api NAME --role viewer)");
+    return json_error(401, "missing bearer token (an API token: xunjian-collector token create --api NAME --role viewer) or console session");
   }
   auto row = store_.find_token(token_hash(token));
   if (!row || row->revoked) {
@@ -73,7 +79,30 @@ std::optional<HttpResponse> Api::authorize(const HttpRequest& request, Role role
     metrics_.count_reject("forbidden");
     return json_error(403, "this token may not do this (needs role " + std::string(to_string(role)) + ")");
   }
-  if (caller != nullptr) *caller = *row;
+  if (caller != nullptr) *caller = Caller{"api:" + row->name, *row->role};
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> Api::authorize_session(const HttpRequest& request, Role role, Caller* caller) const {
+  if (!console_->allowed(request)) {
+    metrics_.count_reject("forbidden");
+    return json_error(403, "the console is not open to this address (console.allow)");
+  }
+  auto session = console_->session(request);
+  if (!session) {
+    metrics_.count_reject("unauthorized");
+    return json_error(401, "not logged in, or the session has expired");
+  }
+  if (request.method != "GET" && request.method != "HEAD" && !ConsoleAuth::csrf_ok(*session, request)) {
+    metrics_.count_reject("forbidden");
+    return json_error(403, "missing or wrong CSRF token");
+  }
+  if (role_rank(session->role) < role_rank(role)) {
+    metrics_.count_reject("forbidden");
+    return json_error(403, "user '" + session->user + "' (role " + std::string(to_string(session->role)) +
+                               ") may not do this (needs role " + std::string(to_string(role)) + ")");
+  }
+  if (caller != nullptr) *caller = Caller{"user:" + session->user, session->role};
   return std::nullopt;
 }
 
@@ -92,32 +121,40 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     return r;
   }
   if (p.rfind("/api/v1/", 0) != 0) return json_error(404, "no such endpoint: " + p);
+  if (console_ != nullptr && p == "/api/v1/session") return handle_session_api(request, *console_);
+  if (console_ != nullptr && (p == "/api/v1/users" || p.rfind("/api/v1/users/", 0) == 0)) {
+    Caller caller;
+    if (auto denied = authorize(request, Role::kAdmin, &caller)) {
+      add_security_headers(*denied);
+      return *denied;
+    }
+    return handle_users_api(request, store_, *console_, caller.actor);
+  }
   if (licences_ && (p == "/api/v1/licences" || p.rfind("/api/v1/licences/", 0) == 0)) {
     // Reading the registry is a viewer's; changing it an operator's, named in the audit log.
-    TokenRow caller;
+    Caller caller;
     if (auto denied = authorize(request, request.method == "GET" ? Role::kViewer : Role::kOperator, &caller)) {
       return *denied;
     }
-    return (*licences_)(request, "api:" + caller.name);
+    return (*licences_)(request, caller.actor);
   }
   const bool incidents = p == "/api/v1/incidents" || p.rfind("/api/v1/incidents/", 0) == 0;
   const bool silences = p == "/api/v1/silences" || p.rfind("/api/v1/silences/", 0) == 0;
   if (incidents || silences) {
-    TokenRow caller;
+    Caller caller;
     if (auto denied = authorize(request, Role::kViewer, &caller)) return *denied;
     if ((incidents ? static_cast<const void*>(incidents_) : silences_) == nullptr) {
       return json_error(503, std::string(incidents ? "incidents" : "silences") +
                                  " need alerting: collector.yaml has no alerts: section");
     }
-    const Role role = caller.role.value_or(Role::kViewer);
-    if (request.method == "POST" && role < Role::kOperator) metrics_.count_reject("forbidden");
-    return incidents ? (*incidents_)(request, caller.name, role) : (*silences_)(request, caller.name, role);
+    if (request.method == "POST" && caller.role < Role::kOperator) metrics_.count_reject("forbidden");
+    return incidents ? (*incidents_)(request, caller.actor, caller.role)
+                     : (*silences_)(request, caller.actor, caller.role);
   }
   if (reports_ != nullptr && (p == "/api/v1/reports" || p.rfind("/api/v1/reports/", 0) == 0)) {
-    if (auto denied = authorize(request, Role::kViewer)) return *denied;
-    auto row = store_.find_token(token_hash(bearer_token(request.header("authorization"))));
-    const bool may_write = row && row->role && role_rank(*row->role) >= role_rank(Role::kOperator);
-    return handle_report_api(request, *reports_, store_, "api:" + (row ? row->name : ""), may_write);
+    Caller caller;
+    if (auto denied = authorize(request, Role::kViewer, &caller)) return *denied;
+    return handle_report_api(request, *reports_, store_, caller.actor, caller.role >= Role::kOperator);
   }
   if (request.method != "GET") return json_error(405, request.method + " is not allowed on " + p);
   if (auto denied = authorize(request, Role::kViewer)) return *denied;

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "detail/user_cli.hpp"
 #include "xj/collector/config.hpp"
 #include "xj/collector/liveness.hpp"
 #include "xj/collector/serve.hpp"
@@ -23,8 +24,7 @@ std::string cli_actor() {
 }
 
 // Opens the store named by the config, for the one-shot commands.
-std::unique_ptr<Store> open_store_of(const std::string& config_path) {
-  CollectorConfig cfg = load_collector_config(config_path);
+std::unique_ptr<Store> open_store_of(const CollectorConfig& cfg) {
   ::setenv("TZ", cfg.timezone.c_str(), 1);
   ::tzset();
   SqliteStoreOptions options;
@@ -151,6 +151,9 @@ int collector_main(int argc, char** argv) {
   add_config(alist);
   alist->add_option("--limit", limit, "entries to print")->capture_default_str();
 
+  detail::UserCommands users;
+  users.add_to(app, add_config);
+
   CLI11_PARSE(app, argc, argv);
   if (*serve) return run_collector(config_path);
   setup_logging("warn");
@@ -161,7 +164,9 @@ int collector_main(int argc, char** argv) {
                 << ", tls " << (cfg.http.tls_cert_file.empty() ? "off" : "on") << "\n";
       return 0;
     }
-    auto store = open_store_of(config_path);
+    const CollectorConfig cfg = load_collector_config(config_path);
+    auto store = open_store_of(cfg);
+    if (users.chosen()) return users.run(*store, cfg.console, cli_actor());
     if (*create) return token_create(*store, agent, api_name, role);
     if (*list) return token_list(*store);
     if (*revoke) return token_revoke(*store, revoke_id);

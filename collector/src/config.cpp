@@ -31,7 +31,7 @@ CollectorConfig load_collector_config(const std::string& path) {
     throw ConfigError(path, yaml_line(root_node), "", "the file must be a map with collector and contract");
   }
   ConfigSection root(root_node, path, "");
-  root.allow_only({"collector", "contract", "alerts", "chains", "ssh"});
+  root.allow_only({"collector", "contract", "alerts", "chains", "ssh", "console"});
 
   ConfigSection c = root.section("collector");
   c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
@@ -92,6 +92,7 @@ CollectorConfig load_collector_config(const std::string& path) {
   cfg.chains.interval = chains.duration("interval", cfg.chains.interval, std::chrono::seconds(1));
   cfg.alerts.incidents.deadlines = alerts::parse_contract_deadlines(contract.section("deadlines"));
   cfg.ssh = parse_ssh_config(root.section("ssh"), cfg.heartbeat * cfg.missed_heartbeats);
+  cfg.console = parse_console_config(root.section("console"));
   return cfg;
 }
 

@@ -88,12 +88,11 @@ IncidentApi::IncidentApi(alerts::AlertPipeline& pipeline, alerts::AlertStore& al
                          alerts::MessageContext message)
     : pipeline_(pipeline), alerts_(alerts), audit_(audit), message_(std::move(message)) {}
 
-HttpResponse IncidentApi::operator()(const HttpRequest& r, const std::string& caller, Role role) const {
+HttpResponse IncidentApi::operator()(const HttpRequest& r, const std::string& actor, Role role) const {
   const std::string base = "/api/v1/incidents";
-  const std::string actor = "api:" + caller;
   const bool post = r.method == "POST";
   if (post && role < Role::kOperator) {
-    return json_error(403, "this token may not do this (needs role operator)");
+    return json_error(403, "this caller may not do this (needs role operator)");
   }
   if (r.path == base) {
     if (post) return create(r, actor);

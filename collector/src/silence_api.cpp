@@ -30,11 +30,10 @@ json to_json(const Silence& s, std::int64_t now_ms, const std::set<std::string>&
 SilenceApi::SilenceApi(alerts::AlertPipeline& pipeline, Store& audit, std::set<std::string> holidays)
     : pipeline_(pipeline), audit_(audit), holidays_(std::move(holidays)) {}
 
-HttpResponse SilenceApi::operator()(const HttpRequest& r, const std::string& caller, Role role) const {
+HttpResponse SilenceApi::operator()(const HttpRequest& r, const std::string& actor, Role role) const {
   const std::string base = "/api/v1/silences";
-  const std::string actor = "api:" + caller;
   if (r.method == "POST" && role < Role::kOperator) {
-    return json_error(403, "this token may not do this (needs role operator)");
+    return json_error(403, "this caller may not do this (needs role operator)");
   }
   const std::int64_t now = now_epoch_ms();
   if (r.path == base) {

@@ -377,10 +377,43 @@ CREATE TABLE report_notes(
 CREATE INDEX report_notes_by_period ON report_notes(period_key, id);
 )sql";
 
+// Console users, sessions and login failures (users.hpp; sqlite_users.cpp). Passwords are
+// PBKDF2 hashes with their parameters beside them; sessions are kept by the SHA-256 of their
+// id only; login_failures holds the lockout counters by key ("user:NAME", "address:IP") so a
+// restart keeps a lock.
+const char* const kUsers = R"sql(
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,              -- viewer, operator, admin
+  kdf TEXT NOT NULL,               -- pbkdf2-sha256
+  iterations INTEGER NOT NULL,
+  salt TEXT NOT NULL,              -- hex
+  password_hash TEXT NOT NULL,     -- hex
+  created INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE console_sessions(
+  id_hash TEXT PRIMARY KEY,        -- SHA-256 hex of the cookie's session id
+  user_id INTEGER NOT NULL,
+  csrf TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE INDEX console_sessions_by_user ON console_sessions(user_id);
+CREATE TABLE login_failures(
+  key TEXT PRIMARY KEY,
+  count INTEGER NOT NULL,
+  window_start INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents, kSilences, kReports};
+  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents, kSilences, kReports, kUsers};
   return list;
 }
 

@@ -4,17 +4,18 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <vector>
 #include <stdexcept>
 
 namespace xj {
 
-std::string generate_token(TokenKind kind) {
-  std::array<unsigned char, 32> raw{};
+std::string random_urlsafe(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
     throw std::runtime_error("cannot generate a token: the OpenSSL random generator failed");
   }
   static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out = kind == TokenKind::kAgent ? "xja_" : "xjo_";
+  std::string out;
   // base64url without padding: 6 bits per character.
   std::uint32_t acc = 0;
   int bits = 0;
@@ -30,6 +31,21 @@ std::string generate_token(TokenKind kind) {
   return out;
 }
 
+std::string generate_token(TokenKind kind) {
+  return (kind == TokenKind::kAgent ? "xja_" : "xjo_") + random_urlsafe(32);
+}
+
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out += hex[data[i] >> 4];
+    out += hex[data[i] & 0x0F];
+  }
+  return out;
+}
+
 std::string token_hash(std::string_view token) { return sha256_hex(token); }
 
 std::string sha256_hex(std::string_view token) {
@@ -38,14 +54,7 @@ std::string sha256_hex(std::string_view token) {
   if (EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0F];
-  }
-  return out;
+  return to_hex(digest, len);
 }
 
 std::string bearer_token(std::string_view header) {

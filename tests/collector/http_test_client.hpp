@@ -43,10 +43,18 @@ struct Reply {
 // One client connection. Every read waits at most `timeout`, so no test can hang.
 class Conn {
  public:
-  explicit Conn(std::uint16_t port, const std::string& host = "127.0.0.1") {
+  // source: the local IPv4 address to connect from ("127.0.0.2": another loopback address,
+  // so the server sees a second client host); "" lets the kernel choose.
+  explicit Conn(std::uint16_t port, const std::string& host = "127.0.0.1", const std::string& source = "") {
     const bool v6 = host.find(':') != std::string::npos;
     fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd_ >= 0);
+    if (!source.empty()) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      REQUIRE(::inet_pton(AF_INET, source.c_str(), &local.sin_addr) == 1);
+      REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0);
+    }
     sockaddr_storage ss{};
     socklen_t len = 0;
     if (v6) {

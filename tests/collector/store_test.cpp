@@ -32,10 +32,11 @@ TEST_CASE("a store written by a newer collector is refused, naming the file and 
   auto file = store_dir("store-newer") / "collector.db";
   TestClock clock;
   open_store(file, options_with(clock));
-  RawDb(file).exec("INSERT INTO schema_version(version, applied) VALUES(7, 0)");
+  const std::string newer = std::to_string(sqlite_store_schema_version() + 1);
+  RawDb(file).exec("INSERT INTO schema_version(version, applied) VALUES(" + newer + ", 0)");
   auto s = open_sqlite_store(file.string(), options_with(clock));
   REQUIRE_FALSE(s.ok());
-  CHECK(s.error() == file.string() + " has schema 7, this xunjian-collector knows up to " +
+  CHECK(s.error() == file.string() + " has schema " + newer + ", this xunjian-collector knows up to " +
                          std::to_string(sqlite_store_schema_version()) +
                          ": upgrade xunjian-collector");
 }

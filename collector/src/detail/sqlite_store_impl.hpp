@@ -2,7 +2,8 @@
 // migrations, caches), sqlite_ingest.cpp (group commit, one batch), sqlite_queries.cpp (hosts,
 // checks, changes, gaps), sqlite_series.cpp (series from raw and rollups), sqlite_rollups.cpp
 // (maintain: rollups, retention), sqlite_tokens_audit.cpp (tokens, the SM3 audit chain),
-// sqlite_licences.cpp (the licence registry).
+// sqlite_licences.cpp (the licence registry), sqlite_users.cpp (console users, sessions,
+// login failures).
 #pragma once
 
 #include <array>
@@ -125,6 +126,19 @@ class SqliteStore final : public Store {
   std::vector<LicenceRow> licences() override;
   std::optional<LicenceRow> licence(std::int64_t id) override;
   std::vector<LicenceEvent> licence_events(std::int64_t id) override;
+  Expected<UserRow, UserError> create_user(const UserRow& user, const std::string& actor) override;
+  Expected<UserRow, UserError> update_user(const std::string& name, const UserUpdate& update,
+                                           const std::string& actor, const std::string& action) override;
+  std::optional<UserRow> user(const std::string& name) override;
+  std::optional<UserRow> user_by_id(std::int64_t id) override;
+  std::vector<UserRow> users() override;
+  LoginFailures login_failures(const std::string& key) override;
+  Expected<bool> set_login_failures(const std::string& key, const LoginFailures& f) override;
+  Expected<bool> create_session(const SessionRow& session, std::int64_t expire_before_ms,
+                                std::int64_t idle_before_ms) override;
+  std::optional<SessionRow> session(const std::string& id_hash) override;
+  Expected<bool> touch_session(const std::string& id_hash, std::int64_t now_ms) override;
+  Expected<bool> delete_session(const std::string& id_hash) override;
 
  private:
   struct Request {

@@ -10,6 +10,11 @@
 //   /api/v1/reports...                   see report_api.hpp
 //   GET  /api/v1/audit/verify            viewer+       the audit chain's verdict
 //   GET  /console/...                    console session (console_pages.hpp)
+//   /api/v1/session, /api/v1/users...    console login and users, admin (console_api.hpp)
+//
+// Every /api/v1/ endpoint but results takes either a bearer API token or a console session
+// cookie (xj_session); with the cookie, any method but GET/HEAD must carry X-CSRF-Token equal
+// to the session's token, and the source address must pass console.allow.
 //   GET  /healthz                        open
 //   GET  /metrics                        open (Prometheus text format)
 #pragma once
@@ -24,8 +29,15 @@
 namespace xj {
 
 class ConsolePages;
+class ConsoleAuth;
 class IncidentApi;
 class SilenceApi;
+
+// Who is calling: an API token or a console user.
+struct Caller {
+  std::string actor;  // "api:<token name>" or "user:<user name>", as audit entries name it
+  Role role = Role::kViewer;
+};
 
 class Api {
  public:
@@ -40,12 +52,16 @@ class Api {
   void set_reports(ReportService* reports) { reports_ = reports; }
   // Serves /console/... (the operations console's pages) when set.
   void set_console_pages(const ConsolePages* pages) { console_pages_ = pages; }
+  // Console sessions and /api/v1/session, /api/v1/users (404 without).
+  void set_console(ConsoleAuth* console) { console_ = console; }
 
  private:
-  // The caller's API token with at least `role`, or the error response to send. `caller`
-  // receives the token's row when given.
+  // The caller (API token or console session) with at least `role`, or the error response to
+  // send. `caller` receives who it is when given.
   std::optional<HttpResponse> authorize(const HttpRequest& request, Role role,
-                                        TokenRow* caller = nullptr) const;
+                                        Caller* caller = nullptr) const;
+  std::optional<HttpResponse> authorize_session(const HttpRequest& request, Role role,
+                                                Caller* caller) const;
   HttpResponse hosts() const;
   HttpResponse host(const std::string& id) const;
   HttpResponse checks(const HttpRequest& request) const;
@@ -59,6 +75,7 @@ class Api {
   const SilenceApi* silences_ = nullptr;
   ReportService* reports_ = nullptr;
   const ConsolePages* console_pages_ = nullptr;
+  ConsoleAuth* console_ = nullptr;
 };
 
 nlohmann::json to_json(const HostRow& h);

@@ -9,6 +9,7 @@
 
 #include "xj/alerts/alerts_config.hpp"
 #include "xj/collector/chain_view.hpp"
+#include "xj/collector/console_config.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/ssh_targets.hpp"
 #include "xj/reports/contract.hpp"
@@ -28,6 +29,7 @@ struct CollectorConfig {
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)
   ChainViewConfig chains;                       // chains: (the defaults when absent)
   SshConfig ssh;                                // ssh: agentless targets (none when absent)
+  ConsoleConfig console;                        // console: allow-list, lockout, sessions
   reports::ContractConfig contract;             // contract: as the reports read it
 };
 

@@ -5,7 +5,7 @@
 //   GET  /api/v1/incidents/{id}/report      viewer+   the fault report (故障报告), Markdown
 //   POST /api/v1/incidents/{id}/ack|note|resolve|close {text, impact, cause, handling}  operator+
 // Every POST that changes something is written to the SM3-chained audit log with the
-// caller's token name.
+// caller's name ("api:<token>" or "user:<console user>").
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,8 +22,8 @@ class IncidentApi {
  public:
   IncidentApi(alerts::AlertPipeline& pipeline, alerts::AlertStore& alerts, Store& audit,
               alerts::MessageContext message);
-  // `caller`: the API token's name (audited as "api:<name>"); `role`: its role.
-  HttpResponse operator()(const HttpRequest& request, const std::string& caller, Role role) const;
+  // `actor`: who calls, as audited ("api:<token name>", "user:<name>"); `role`: its role.
+  HttpResponse operator()(const HttpRequest& request, const std::string& actor, Role role) const;
 
  private:
   HttpResponse list(const HttpRequest& request) const;

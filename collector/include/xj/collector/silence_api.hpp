@@ -3,7 +3,7 @@
 //   POST /api/v1/silences                              operator+ {matchers, comment, maintenance,
 //        starts, ends (epoch ms) | duration ("2h") | days ("sat,sun"), time ("22:00-02:00"), holidays}
 //   POST /api/v1/silences/{id}/expire                  operator+ ends it now
-// Each change is audited under the caller's token name.
+// Each change is audited under the caller's name ("api:<token>" or "user:<console user>").
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,7 +19,8 @@ namespace xj {
 class SilenceApi {
  public:
   SilenceApi(alerts::AlertPipeline& pipeline, Store& audit, std::set<std::string> holidays);
-  HttpResponse operator()(const HttpRequest& request, const std::string& caller, Role role) const;
+  // `actor`: who calls, as audited ("api:<token name>", "user:<name>"); `role`: its role.
+  HttpResponse operator()(const HttpRequest& request, const std::string& actor, Role role) const;
 
  private:
   HttpResponse create(const HttpRequest& request, const std::string& actor) const;

@@ -12,6 +12,7 @@
 
 #include "xj/checks/result.hpp"
 #include "xj/collector/licences.hpp"
+#include "xj/collector/users.hpp"
 #include "xj/common/expected.hpp"
 
 namespace xj {
@@ -107,8 +108,6 @@ struct Series {
   std::vector<SeriesPoint> points;
 };
 
-enum class Role { kViewer, kOperator, kAdmin };
-
 struct TokenRow {
   std::int64_t id = 0;
   std::string name;  // agent id for agent tokens, a person or tool for API tokens
@@ -136,7 +135,8 @@ struct AuditVerdict {
   std::string reason;
 };
 
-class Store {
+// Users, sessions and login failures (users.hpp) live in the same store.
+class Store : public UserStore {
  public:
   virtual ~Store() = default;
 
