@@ -166,7 +166,8 @@ async function main() {
     await op.page.fill('#silence-form input[name="comment"]', '浏览器测试静默');
     await Promise.all([op.page.waitForEvent('load'), op.page.click('#silence-form button[type="submit"]')]);
     await op.page.waitForSelector('li[data-state="silenced"]:has(a:text-is("' + host + ' / proc:sleeper"))');
-    check((await op.page.locator('li[data-state="firing"]').count()) === 0, 'nothing is left under firing');
+    check((await op.page.locator('li[data-state="firing"]:has(a:text-is("' + host + ' / proc:sleeper"))').count()) === 0,
+          'the silenced alert is no longer listed under firing');
 
     log('a weekly report is generated and downloaded');
     await op.page.goto(base + '/console/reports');

@@ -50,9 +50,7 @@ TEST_CASE("the console in a browser: login, a killed process on the overview, in
   ao.checks = "  - kind: process\n"
               "    id: proc:sleeper\n"
               "    cmdline: '^/bin/sleep " + secs + "$'\n"
-              "    restart_warn: false\n"
-              "  - kind: cpu\n"
-              "  - kind: memory\n";
+              "    restart_warn: false\n";  // no cpu/memory checks: this machine's load must not open incidents
   collector.agent_token(ao.id, ao.token_file);
   AgentProc agent(dir / "agent", ao);
   agent.start();
@@ -70,7 +68,7 @@ TEST_CASE("the console in a browser: login, a killed process on the overview, in
   ::setenv("XJ_OUT", out.string().c_str(), 1);
   ::setenv("XJ_PLAYWRIGHT", XJ_PLAYWRIGHT_MODULE, 1);
   Child browser(XJ_NODE, {std::string(XJ_SOURCE_DIR) + "/tests/console/console_e2e.mjs"}, dir / "browser.log");
-  auto code = browser.wait_exit(200s);
+  auto code = browser.wait_exit(270s);
   const std::string log = slurp(dir / "browser.log");
   INFO("browser log:\n" << log << "\ncollector log (tail):\n"
                         << slurp(collector.log()).substr(std::max<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(fs::file_size(collector.log())) - 4000)));
