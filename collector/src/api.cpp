@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "xj/collector/console_api.hpp"
+#include "xj/collector/console_pages.hpp"
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
 #include "xj/collector/report_api.hpp"
@@ -112,6 +113,7 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
     return ingest_(request);
   }
   if (p == "/healthz") return ok_json({{"status", "ok"}});
+  if (console_pages_ != nullptr && (p == "/console" || p.rfind("/console/", 0) == 0)) return (*console_pages_)(request);
   if (p == "/metrics") {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -163,6 +165,10 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
   if (p.rfind("/api/v1/hosts/", 0) == 0) return host(p.substr(std::string("/api/v1/hosts/").size()));
   if (p == "/api/v1/checks") return checks(request);
   if (p == "/api/v1/series") return series(request);
+  if (p == "/api/v1/audit/verify") {
+    const AuditVerdict v = store_.verify_audit();
+    return ok_json({{"ok", v.ok}, {"entries", v.entries}, {"first_bad_id", v.first_bad_id}, {"reason", v.reason}});
+  }
   return json_error(404, "no such endpoint: " + p);
 }
 

@@ -16,6 +16,7 @@
 #include "xj/collector/chain_view.hpp"
 #include "xj/collector/config.hpp"
 #include "xj/collector/console_auth.hpp"
+#include "xj/collector/console_pages.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/incident_api.hpp"
 #include "xj/collector/silence_api.hpp"
@@ -123,6 +124,24 @@ int run_collector(const std::string& config_path) {
   api.set_reports(&reports);
   ConsoleAuth console(db, cfg.console, !cfg.http.tls_cert_file.empty());
   api.set_console(&console);
+  ConsoleSources console_sources;
+  console_sources.store = &db;
+  console_sources.pipeline = alerting ? &alerting->pipeline() : nullptr;
+  console_sources.alerts = alerting ? &alerting->store() : nullptr;
+  console_sources.holidays = cfg.alerts.holidays;
+  console_sources.reports = &reports;
+  // The pages ask the console's authentication who is logged in, whether the address may use
+  // the console at all, and for the security headers.
+  ConsoleHooks console_hooks;
+  console_hooks.session = [&console](const HttpRequest& r) -> std::optional<ConsoleViewer> {
+    auto s = console.session(r);
+    if (!s) return std::nullopt;
+    return ConsoleViewer{s->user, s->role, s->csrf_token};
+  };
+  console_hooks.allowed = [&console](const HttpRequest& r) { return console.allowed(r); };
+  console_hooks.secure = [](HttpResponse& r) { add_security_headers(r); };
+  ConsolePages console_pages(std::move(console_sources), std::move(console_hooks));
+  api.set_console_pages(&console_pages);
   HttpServer server(cfg.http, [&api](const HttpRequest& r) { return api(r); });
   auto port = server.start();
   if (!port) {

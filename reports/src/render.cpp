@@ -40,17 +40,21 @@ data to_data(const nlohmann::json& j) {
 }
 
 Expected<std::string> render_with(const std::string& file, const nlohmann::json& view, bool html) {
-  const std::string_view text = detail::builtin_report_file(file);
-  if (text.empty()) return make_error("reports: no template " + file);
-  mustache tmpl{std::string(text)};
-  if (!tmpl.is_valid()) return make_error("reports: template " + file + ": " + tmpl.error_message());
-  if (!html) tmpl.set_custom_escape([](const std::string& s) { return s; });
-  std::string out = tmpl.render(to_data(view));
-  if (!tmpl.is_valid()) return make_error("reports: template " + file + ": " + tmpl.error_message());
-  return out;
+  return render_mustache("reports: template " + file, detail::builtin_report_file(file), view, html);
 }
 
 }  // namespace
+
+Expected<std::string> render_mustache(const std::string& name, std::string_view text,
+                                      const nlohmann::json& view, bool html) {
+  if (text.empty()) return make_error(name + ": no such template");
+  mustache tmpl{std::string(text)};
+  if (!tmpl.is_valid()) return make_error(name + ": " + tmpl.error_message());
+  if (!html) tmpl.set_custom_escape([](const std::string& s) { return s; });
+  std::string out = tmpl.render(to_data(view));
+  if (!tmpl.is_valid()) return make_error(name + ": " + tmpl.error_message());
+  return out;
+}
 
 std::string report_file_name(const Report& r, const std::string& ext) {
   return "xunjian-" + r.period.key() + "." + r.locale + "." + ext;

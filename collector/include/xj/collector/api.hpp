@@ -9,6 +9,8 @@
 //   /api/v1/silences...                  viewer+ to read, operator+ to act (silence_api.hpp)
 //   /api/v1/reports...                   see report_api.hpp
 //   GET  /api/v1/duty                    viewer+       who is on duty, next handover (silence_api.hpp)
+//   GET  /api/v1/audit/verify            viewer+       the audit chain's verdict
+//   GET  /console/...                    console session (console_pages.hpp)
 //   /api/v1/session, /api/v1/users...    console login and users, admin (console_api.hpp)
 //
 // Every /api/v1/ endpoint but results takes either a bearer API token or a console session
@@ -29,6 +31,7 @@
 
 namespace xj {
 
+class ConsolePages;
 class ConsoleAuth;
 class IncidentApi;
 class SilenceApi;
@@ -52,6 +55,8 @@ class Api {
   void set_duty(std::function<HttpResponse()> duty) { duty_ = std::move(duty); }
   // Serves /api/v1/reports... when set (the collector's report service).
   void set_reports(ReportService* reports) { reports_ = reports; }
+  // Serves /console/... (the operations console's pages) when set.
+  void set_console_pages(const ConsolePages* pages) { console_pages_ = pages; }
   // Console sessions and /api/v1/session, /api/v1/users (404 without).
   void set_console(ConsoleAuth* console) { console_ = console; }
 
@@ -75,6 +80,7 @@ class Api {
   const SilenceApi* silences_ = nullptr;
   ReportService* reports_ = nullptr;
   std::function<HttpResponse()> duty_;
+  const ConsolePages* console_pages_ = nullptr;
   ConsoleAuth* console_ = nullptr;
 };
 
