@@ -23,6 +23,7 @@ namespace xj {
 
 class IncidentApi;
 class SilenceApi;
+class AlertmanagerApi;
 
 class Api {
  public:
@@ -33,6 +34,7 @@ class Api {
   // The incident endpoints (present when alerting is on; else they answer 503).
   void set_incidents(const IncidentApi* incidents) { incidents_ = incidents; }
   void set_silences(const SilenceApi* silences) { silences_ = silences; }
+  void set_alertmanager(const AlertmanagerApi* am) { alertmanager_ = am; }
   // Serves /api/v1/reports... when set (the collector's report service).
   void set_reports(ReportService* reports) { reports_ = reports; }
 
@@ -52,6 +54,7 @@ class Api {
   std::optional<LicenceApi> licences_;
   const IncidentApi* incidents_ = nullptr;
   const SilenceApi* silences_ = nullptr;
+  const AlertmanagerApi* alertmanager_ = nullptr;
   ReportService* reports_ = nullptr;
 };
 
