@@ -18,6 +18,7 @@ BUILD_PKGS=(
   libssl-dev              # TLS (HTTP client, collector), SM3
   zlib1g-dev              # gzip bodies between agent and collector
   libssh2-1-dev           # agentless inspection over SSH
+  libcurl4-openssl-dev    # e-mail alerts over SMTP (collector only; the agent does not link it)
   libpq-dev               # postgres check
   libmariadb-dev          # mysql check (MariaDB Connector/C, also talks to MySQL)
   unixodbc-dev            # odbc check (DM, KingbaseES, Oracle, any ODBC driver)

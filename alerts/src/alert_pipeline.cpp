@@ -9,7 +9,7 @@ namespace xj::alerts {
 AlertPipeline::AlertPipeline(AlertStore& store, AlertsConfig config,
                              std::map<std::string, std::size_t> max_text_bytes, Clock clock)
     : store_(store), cfg_(std::move(config)), max_bytes_(std::move(max_text_bytes)),
-      clock_(clock), engine_(cfg_.rules, clock), incidents_(cfg_.incidents, clock) {
+      clock_(clock), engine_(cfg_.rules, clock), incidents_(cfg_.incidents, clock), silences_(cfg_.maintenance) {
   routing_.routes = cfg_.routes;
   routing_.default_route = cfg_.default_route;
   routing_.people = cfg_.people;
@@ -25,6 +25,7 @@ void AlertPipeline::restore() {
   f.limit = 100'000;
   incidents_.restore(store_.incidents(f), store_.max_incident_id());
   silences_ = store_.silences();
+  silences_.insert(silences_.end(), cfg_.maintenance.begin(), cfg_.maintenance.end());
   suppressed_.clear();
   for (auto& k : store_.suppressed_firing()) suppressed_.insert(std::move(k));
 }
@@ -61,23 +62,71 @@ std::vector<Delivery> AlertPipeline::incident_deliveries(std::int64_t now) const
   return routing_.deliveries(t, now, cfg_.holidays);
 }
 
-void AlertPipeline::enqueue(std::vector<OutboxMessage>& out, const std::string& text,
-                            const std::string& subject, std::int64_t since, const std::string& transition,
-                            const std::vector<Delivery>& to, std::int64_t now) const {
-  for (const auto& d : to) {
-    auto lim = max_bytes_.find(d.channel);
-    const auto parts = split_utf8(text, lim == max_bytes_.end() ? 4096 : lim->second);
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      OutboxMessage m;
-      m.idempotency_key = idempotency_key(subject, since, transition, d.channel, d.recipient, static_cast<int>(i + 1));
-      m.fingerprint = subject;
-      m.transition = transition;
-      m.channel = d.channel;
-      m.recipient = d.recipient;
-      m.text = parts[i];
-      m.created_ms = now;
-      m.next_attempt_ms = now;
-      out.push_back(std::move(m));
+namespace {
+
+std::map<std::string, std::string> alert_fields(const Alert& a, const Incident* incident) {
+  std::map<std::string, std::string> f{{"severity", std::string(xj::to_string(a.severity))},
+                                       {"host", a.host},
+                                       {"check", a.check}};
+  if (auto sys = a.labels.find("system"); sys != a.labels.end()) f["system"] = sys->second;
+  if (incident != nullptr) f["incident"] = incident_number(incident->id);
+  return f;
+}
+
+std::map<std::string, std::string> incident_fields(const Incident& i) {
+  return {{"incident", incident_number(i.id)}, {"level", std::string(to_string(i.level))},
+          {"host", i.host}, {"system", i.system}};
+}
+
+}  // namespace
+
+void AlertPipeline::enqueue(std::vector<OutboxMessage>& out, const Render& render,
+                            const std::map<std::string, std::string>& fields, const std::string& subject,
+                            std::int64_t since, const std::string& transition,
+                            const std::vector<Delivery>& deliveries, std::int64_t now,
+                            const Recipients* recipients) const {
+  std::map<std::pair<std::string, TextStyle>, std::string> texts;
+  for (const auto& d : deliveries) {
+    const std::string& ch = d.channel;
+    const ChannelConfig* cc = nullptr;
+    for (const auto& c : cfg_.channels) {
+      if (c.name == ch) cc = &c;
+    }
+    MessageContext ctx = cfg_.message;
+    if (cc != nullptr) {
+      if (!cc->locale.empty()) ctx.locale = cc->locale;
+      ctx.style = text_style(cc->type);
+    }
+    auto [it, fresh] = texts.try_emplace({ctx.locale, ctx.style});
+    if (fresh) it->second = render(ctx);
+    const std::string& text = it->second;
+    auto lim = max_bytes_.find(ch);
+    const std::size_t bytes = lim == max_bytes_.end() ? 4096 : lim->second;
+    const std::size_t chars = cc != nullptr ? cc->max_chars : 0;
+    const auto parts = cc != nullptr && cc->truncate ? std::vector<std::string>{truncate_utf8(text, bytes, chars)}
+                                                     : split_utf8(text, bytes, chars);
+    // A route names the person (d.recipient); a personal channel reached without one falls
+    // back to the recipients given for it, else its own `to:` list.
+    std::vector<std::string> to{d.recipient};
+    if (cc != nullptr && personal_channel_type(cc->type) && d.recipient.empty()) {
+      auto r = recipients != nullptr ? recipients->find(ch) : Recipients::const_iterator{};
+      to = recipients != nullptr && r != recipients->end() ? r->second : cc->to;
+      if (to.empty()) spdlog::warn("event=alert_no_recipients channel={} subject={}", ch, subject);
+    }
+    for (const auto& rcpt : to) {
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        OutboxMessage m;
+        m.idempotency_key = idempotency_key(subject, since, transition, ch, rcpt, static_cast<int>(i + 1));
+        m.fingerprint = subject;
+        m.transition = transition;
+        m.channel = ch;
+        m.recipient = rcpt;
+        m.text = parts[i];
+        m.fields = fields;
+        m.created_ms = now;
+        m.next_attempt_ms = now;
+        out.push_back(std::move(m));
+      }
     }
   }
 }
@@ -126,11 +175,14 @@ std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vec
     const bool maintenance = firing && muting(ev.alert, now, true) != nullptr;
     // The incident first: the alert's message names its number.
     const auto incident = maintenance ? std::nullopt : incidents_.on_alert(ev.alert, *ev.transition, c.incidents);
-    const std::string text = render_message(ev.alert, *ev.transition, cfg_.message,
-                                            incident ? &*incident : nullptr);
+    const Incident* inc = incident ? &*incident : nullptr;
+    const Render text = [&](const MessageContext& ctx) {
+      return render_message(ev.alert, *ev.transition, ctx, inc);
+    };
     const std::string tr(to_string(*ev.transition));
     const std::size_t first = c.messages.size();
-    enqueue(c.messages, text, ev.alert.fingerprint, ev.alert.since_ms, tr, deliveries_for(ev.alert, now), now);
+    enqueue(c.messages, text, alert_fields(ev.alert, inc), ev.alert.fingerprint, ev.alert.since_ms, tr,
+            deliveries_for(ev.alert, now), now);
     if (!reason.empty()) {
       for (std::size_t i = first; i < c.messages.size(); ++i) {
         c.messages[i].status = DeliveryStatus::kSuppressed;
@@ -146,8 +198,8 @@ std::size_t AlertPipeline::apply(const std::vector<AlertEvent>& events, std::vec
                  reason.empty() ? "" : " suppressed=\"" + reason + "\"");
   }
   for (const auto& n : notices) {
-    enqueue(c.messages, render_incident_notice(n, cfg_.message), incident_number(n.incident.id), 0, n.kind,
-            incident_deliveries(now), now);
+    enqueue(c.messages, [&](const MessageContext& ctx) { return render_incident_notice(n, ctx); },
+            incident_fields(n.incident), incident_number(n.incident.id), 0, n.kind, incident_deliveries(now), now);
     spdlog::info("event=incident_{} incident={} level={}", n.kind, incident_number(n.incident.id),
                  to_string(n.incident.level));
   }
@@ -180,6 +232,16 @@ std::size_t AlertPipeline::on_results(const Subject& subject, const std::vector<
   return apply(events, {}, {});
 }
 
+std::size_t AlertPipeline::on_external(const std::vector<ExternalAlert>& alerts) {
+  std::lock_guard lock(mu_);
+  std::vector<AlertEvent> events;
+  for (const auto& x : alerts) {
+    auto ev = engine_.on_external(x);
+    events.insert(events.end(), std::make_move_iterator(ev.begin()), std::make_move_iterator(ev.end()));
+  }
+  return apply(events, {}, {});
+}
+
 std::size_t AlertPipeline::tick() {
   std::lock_guard lock(mu_);
   IncidentChanges changes;
@@ -206,9 +268,12 @@ std::size_t AlertPipeline::repeat_unacknowledged(std::int64_t now) {
     if (n < 1 || (last != repeats_.end() && last->second >= n)) continue;
     if (suppressed_.count(key) || muting(a, now, false) || incidents_.acknowledged(a)) continue;
     auto incident = incidents_.incident_of(a);
-    const std::string text = render_message(a, Transition::kFiring, cfg_.message, incident ? &*incident : nullptr,
-                                            static_cast<int>(n));
-    enqueue(c.messages, text, a.fingerprint, a.since_ms, "repeat" + std::to_string(n), deliveries_for(a, now), now);
+    const Incident* inc = incident ? &*incident : nullptr;
+    const Render text = [&](const MessageContext& ctx) {
+      return render_message(a, Transition::kFiring, ctx, inc, static_cast<int>(n));
+    };
+    enqueue(c.messages, text, alert_fields(a, inc), a.fingerprint, a.since_ms, "repeat" + std::to_string(n),
+            deliveries_for(a, now), now);
     done.emplace_back(key, n);
   }
   if (c.messages.empty()) return 0;
@@ -254,9 +319,11 @@ std::size_t AlertPipeline::escalate_unacknowledged(std::int64_t now) {
         }
         const EscalationInfo info{n, now - a.fired_ms, names};
         const auto incident = incidents_.incident_of(a);
-        const std::string text = render_message(a, Transition::kFiring, cfg_.message,
-                                                incident ? &*incident : nullptr, 0, &info);
-        enqueue(c.messages, text, a.fingerprint, a.since_ms, tr, to, now);
+        const Incident* inc = incident ? &*incident : nullptr;
+        const Render text = [&](const MessageContext& ctx) {
+          return render_message(a, Transition::kFiring, ctx, inc, 0, &info);
+        };
+        enqueue(c.messages, text, alert_fields(a, inc), a.fingerprint, a.since_ms, tr, to, now);
         if (incident) {
           c.incidents.timeline.push_back(TimelineEntry{0, incident->id, now, "escalated", "collector",
                                                        a.host + " " + a.check + "：第 " + std::to_string(n) +
@@ -301,6 +368,9 @@ Expected<Silence, ActionError> AlertPipeline::end_silence(std::int64_t id) {
   const std::int64_t now = clock_();
   for (auto& s : silences_) {
     if (s.id != id) continue;
+    if (s.from_config) {
+      return ActionError{409, s.label() + " is defined in collector.yaml (alerts.maintenance); change it there"};
+    }
     if (s.ended_ms != 0 || (s.ends_ms != 0 && now >= s.ends_ms)) {
       return ActionError{409, s.label() + " has already ended"};
     }
@@ -340,8 +410,9 @@ Expected<Incident, ActionError> AlertPipeline::open_incident(const NewIncident& 
   if (!opened) return opened;
   const std::int64_t now = clock_();
   for (const auto& notice : notices) {
-    enqueue(c.messages, render_incident_notice(notice, cfg_.message), incident_number(notice.incident.id), 0,
-            notice.kind, incident_deliveries(now), now);
+    enqueue(c.messages, [&](const MessageContext& ctx) { return render_incident_notice(notice, ctx); },
+            incident_fields(notice.incident), incident_number(notice.incident.id), 0, notice.kind,
+            incident_deliveries(now), now);
   }
   if (auto r = store_.commit(c); !r) return ActionError{500, r.error()};
   incidents_.applied(*opened);

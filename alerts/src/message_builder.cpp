@@ -114,7 +114,54 @@ TemplateVars incident_vars(const Incident& i, const MessageContext& ctx) {
           {"link", link_to(ctx, "/incidents/" + std::to_string(i.id))}};
 }
 
+// Styles other than Markdown: SMS take their sms_ template when there is one; the rest is the
+// Markdown made plain.
+std::string styled(const MessageContext& ctx, std::string_view name, const TemplateVars& v) {
+  if (ctx.style == TextStyle::kSms) {
+    const std::string sms = "sms_" + std::string(name);
+    std::string_view t = builtin_message_template(ctx.locale, sms);
+    if (t.empty()) t = builtin_message_template("zh-CN", sms);
+    if (!t.empty()) return trim_newline(render_template(t, v));
+  }
+  std::string md = trim_newline(render_template(tpl_of(ctx, name), v));
+  return ctx.style == TextStyle::kMarkdown ? md : plain_text(md);
+}
+
 }  // namespace
+
+std::string plain_text(std::string_view md) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= md.size()) {
+    std::size_t end = md.find('\n', pos);
+    if (end == std::string_view::npos) end = md.size();
+    std::string line(md.substr(pos, end - pos));
+    std::size_t start = 0;
+    while (start < line.size() && line[start] == '#') ++start;
+    if (start > 0 && start < line.size() && line[start] == ' ') ++start;
+    if (line.compare(start, 2, "> ") == 0) start += 2;
+    line.erase(0, start);
+    // [label](url) -> label: url
+    for (std::size_t b = line.find('['); b != std::string::npos; b = line.find('[', b + 1)) {
+      const std::size_t mid = line.find("](", b);
+      const std::size_t close = mid == std::string::npos ? mid : line.find(')', mid);
+      if (close == std::string::npos) break;
+      const std::string label = line.substr(b + 1, mid - b - 1), url = line.substr(mid + 2, close - mid - 2);
+      line.replace(b, close - b + 1, label + ": " + url);
+    }
+    for (std::size_t f = line.find("<font"); f != std::string::npos; f = line.find("<font", f)) {
+      const std::size_t gt = line.find('>', f);
+      if (gt == std::string::npos) break;
+      line.erase(f, gt - f + 1);
+    }
+    for (std::size_t f = line.find("</font>"); f != std::string::npos; f = line.find("</font>", f)) line.erase(f, 7);
+    out += line;
+    if (end == md.size()) break;
+    out += '\n';
+    pos = end + 1;
+  }
+  return out;
+}
 
 std::string level_words(IncidentLevel l, const MessageContext& ctx) { return word(ctx, "level_name", to_string(l)); }
 std::string state_words(IncidentState s, const MessageContext& ctx) { return word(ctx, "incident_state", to_string(s)); }
@@ -125,7 +172,7 @@ std::string timeline_words(const std::string& kind, const MessageContext& ctx) {
 
 std::string render_incident_notice(const IncidentNotice& n, const MessageContext& ctx) {
   TemplateVars v = incident_vars(n.incident, ctx);
-  if (n.kind == "opened") return trim_newline(render_template(tpl_of(ctx, "incident_opened"), v));
+  if (n.kind == "opened") return styled(ctx, "incident_opened", v);
   const bool respond = n.kind.rfind("respond", 0) == 0;
   const std::int64_t due = respond ? n.incident.respond_due_ms : n.incident.repair_due_ms;
   v[respond ? "respond" : "repair"] = "1";
@@ -135,7 +182,7 @@ std::string render_incident_notice(const IncidentNotice& n, const MessageContext
   } else {
     v["left"] = format_span(due - n.at_ms);
   }
-  return trim_newline(render_template(tpl_of(ctx, "incident_deadline"), v));
+  return styled(ctx, "incident_deadline", v);
 }
 
 std::string render_fault_report(const Incident& i, const std::vector<TimelineEntry>& timeline,
@@ -213,6 +260,10 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
                  {"changes", std::to_string(a.changes)},
                  {"intervals", std::to_string(ctx.no_data_intervals)},
                  {"values", metric_lines(a, tpl("metric_line"))}};
+  // The first value vs its threshold on one line, for the compact SMS templates.
+  const std::string short_values = metric_lines(a, tpl("sms_metric_line"));
+  v["value"] = short_values.substr(0, short_values.find('\n'));
+  v["since_short"] = format_local(a.since_ms).substr(5, 11);  // "12-01 22:03": SMS are short
   // Built as a std::string and moved in: assigning the literal trips GCC 12's false -Wrestrict
   // at -O2.
   auto sys = a.labels.find("system");
@@ -237,7 +288,7 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
     v["incident"] = incident_number(incident->id);
     v["incident_level"] = level_words(incident->level, ctx);
   }
-  return trim_newline(render_template(tpl(template_name(a.kind, t)), v));
+  return styled(ctx, template_name(a.kind, t), v);
 }
 
 }  // namespace xj::alerts

@@ -6,11 +6,17 @@ namespace xj::alerts::detail {
 
 PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std::string& body,
                     const OutboxMessage& m) {
+  return send_request(cfg, "POST", url, {{"Content-Type", "application/json; charset=utf-8"}}, body, m);
+}
+
+PostReply send_request(const ChannelConfig& cfg, const std::string& method, const std::string& url,
+                       std::vector<std::pair<std::string, std::string>> headers, const std::string& body,
+                       const OutboxMessage& m) {
   HttpClientRequest req;
-  req.method = "POST";
+  req.method = method;
   req.url = url;
-  req.headers = {{"Content-Type", "application/json; charset=utf-8"},
-                 {kIdempotencyHeader, m.idempotency_key}};
+  req.headers = std::move(headers);
+  req.headers.emplace_back(kIdempotencyHeader, m.idempotency_key);
   req.body = body;
   req.timeout = cfg.timeout;
   req.max_body = 64 * 1024;
@@ -21,10 +27,13 @@ PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std:
     std::string msg = resp.error();
     if (auto pos = msg.find(url); pos != std::string::npos) msg.replace(pos, url.size(), "<url>");
     out.error = msg;
+    const HttpErrorKind kind = resp.failure().kind;
+    out.maybe_sent = kind == HttpErrorKind::kTimeout || kind == HttpErrorKind::kTransfer;
     return out;
   }
   out.transport_ok = true;
   out.status = resp->status;
+  out.raw = resp->body;
   out.body = nlohmann::json::parse(resp->body, nullptr, false);
   if (resp->status != 200) out.error = "HTTP " + std::to_string(resp->status) + ": " + resp->body.substr(0, 200);
   return out;

@@ -1,6 +1,7 @@
 // WeCom, DingTalk and Feishu group robots (protocol facts: shared/REFERENCE.md).
 #include <nlohmann/json.hpp>
 
+#include "detail/channel_factories.hpp"
 #include "detail/post_json.hpp"
 #include "detail/signing.hpp"
 
@@ -124,7 +125,18 @@ class WebhookChannel final : public Channel {
 }  // namespace
 
 bool known_channel_type(std::string_view type) {
-  return type == "wecom" || type == "dingtalk" || type == "feishu" || type == "webhook";
+  return type == "wecom" || type == "dingtalk" || type == "feishu" || type == "webhook" ||
+         personal_channel_type(type);
+}
+
+bool personal_channel_type(std::string_view type) {
+  return type == "sms_http" || type == "aliyun_sms" || type == "email";
+}
+
+TextStyle text_style(std::string_view type) {
+  if (type == "sms_http" || type == "aliyun_sms") return TextStyle::kSms;
+  if (type == "email") return TextStyle::kPlain;
+  return TextStyle::kMarkdown;
 }
 
 std::unique_ptr<Channel> make_channel(const ChannelConfig& config, WallClock clock) {
@@ -132,6 +144,9 @@ std::unique_ptr<Channel> make_channel(const ChannelConfig& config, WallClock clo
   if (config.type == "dingtalk") return std::make_unique<DingTalkChannel>(config, std::move(clock));
   if (config.type == "feishu") return std::make_unique<FeishuChannel>(config, std::move(clock));
   if (config.type == "webhook") return std::make_unique<WebhookChannel>(config);
+  if (config.type == "sms_http") return detail::make_sms_http_channel(config);
+  if (config.type == "aliyun_sms") return detail::make_aliyun_sms_channel(config, std::move(clock));
+  if (config.type == "email") return detail::make_email_channel(config, std::move(clock));
   throw std::invalid_argument("channel '" + config.name + "': unknown type '" + config.type + "'");
 }
 

@@ -161,6 +161,40 @@ std::vector<AlertEvent> RuleEngine::evaluate_status(CheckTrack& t, const Result&
   return out;
 }
 
+std::vector<AlertEvent> RuleEngine::on_external(const ExternalAlert& x) {
+  std::vector<AlertEvent> out;
+  const std::string fp = fingerprint(x.source, x.host, x.check, {{"fingerprint", x.source_fingerprint}});
+  const std::int64_t now = clock_();
+  auto it = active_.find(fp);
+  if (!x.firing) {
+    if (it != active_.end()) resolve(it->second, x.ends_ms != 0 ? x.ends_ms : now, out);
+    return out;
+  }
+  if (it != active_.end()) {
+    Alert& a = it->second;
+    const bool changed = a.summary != x.summary || severity_rank(x.severity) > severity_rank(a.severity);
+    a.summary = x.summary;
+    if (severity_rank(x.severity) > severity_rank(a.severity)) a.severity = x.severity;
+    if (changed) out.push_back({a, std::nullopt});
+    return out;
+  }
+  Alert a;
+  a.kind = AlertKind::kExternal;
+  a.rule = x.source;
+  a.fingerprint = fp;
+  a.host = x.host;
+  a.check = x.check;
+  a.labels = x.labels;
+  a.state = AlertState::kFiring;
+  a.severity = x.severity;
+  a.since_ms = x.starts_ms != 0 ? x.starts_ms : now;
+  a.fired_ms = now;
+  a.summary = x.summary;
+  out.push_back({a, Transition::kFiring});
+  active_[fp] = std::move(a);
+  return out;
+}
+
 std::vector<AlertEvent> RuleEngine::tick() {
   std::vector<AlertEvent> out;
   const std::int64_t now = clock_();

@@ -2,17 +2,46 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include <cstdio>
 
 namespace xj::alerts::detail {
 
-std::string hmac_sha256(std::string_view key, std::string_view message) {
+namespace {
+
+std::string hmac(const EVP_MD* md, std::string_view key, std::string_view message) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  HMAC(md, key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
   return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+  return hmac(EVP_sha256(), key, message);
+}
+
+std::string hmac_sha1(std::string_view key, std::string_view message) {
+  return hmac(EVP_sha1(), key, message);
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
+  return hex(raw);
+}
+
+std::string hex(std::string_view bytes) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : bytes) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    out += buf;
+  }
+  return out;
 }
 
 std::string base64(std::string_view bytes) {

@@ -121,7 +121,10 @@ bool recurrence_active(const Recurrence& r, std::int64_t now, const std::set<std
   return (on(day, now) && min >= r.from_min) || (on(yesterday, now - 86'400'000) && min < r.to_min);
 }
 
-std::string Silence::label() const { return (maintenance ? "M-" : "S-") + std::to_string(id); }
+std::string Silence::label() const {
+  if (from_config) return "M-config-" + std::to_string(-id);
+  return (maintenance ? "M-" : "S-") + std::to_string(id);
+}
 
 Expected<std::pair<int, int>> parse_time_range(std::string_view text) {
   const auto dash = text.find('-');

@@ -5,6 +5,7 @@
 #include "xj/collector/console_api.hpp"
 #include "xj/collector/console_pages.hpp"
 #include "xj/collector/incident_api.hpp"
+#include "xj/collector/alertmanager_api.hpp"
 #include "xj/collector/silence_api.hpp"
 #include "xj/collector/report_api.hpp"
 #include "xj/collector/tokens.hpp"
@@ -137,6 +138,14 @@ HttpResponse Api::operator()(const HttpRequest& request) const {
       return *denied;
     }
     return (*licences_)(request, caller.actor);
+  }
+  if (p == "/api/v1/alertmanager") {
+    // Alertmanager's webhook_configs with http_config.authorization (Bearer, an operator token).
+    if (auto denied = authorize(request, Role::kOperator)) return *denied;
+    if (alertmanager_ == nullptr) {
+      return json_error(503, "the alertmanager endpoint needs alerting: collector.yaml has no alerts: section");
+    }
+    return (*alertmanager_)(request);
   }
   const bool incidents = p == "/api/v1/incidents" || p.rfind("/api/v1/incidents/", 0) == 0;
   const bool silences = p == "/api/v1/silences" || p.rfind("/api/v1/silences/", 0) == 0;

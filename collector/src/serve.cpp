@@ -19,6 +19,7 @@
 #include "xj/collector/console_pages.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/incident_api.hpp"
+#include "xj/collector/alertmanager_api.hpp"
 #include "xj/collector/silence_api.hpp"
 #include "xj/collector/liveness.hpp"
 #include "xj/collector/report_service.hpp"
@@ -102,12 +103,15 @@ int run_collector(const std::string& config_path) {
   Api api(db, metrics, std::move(ingest), std::move(licence_api).value());
   std::unique_ptr<IncidentApi> incidents;
   std::unique_ptr<SilenceApi> silences;
+  std::unique_ptr<AlertmanagerApi> alertmanager;
   if (alerting) {
     incidents = std::make_unique<IncidentApi>(alerting->pipeline(), alerting->store(), db, cfg.alerts.message);
     api.set_incidents(incidents.get());
     silences = std::make_unique<SilenceApi>(alerting->pipeline(), db, cfg.alerts.holidays);
     api.set_silences(silences.get());
     api.set_duty([&cfg] { return duty_response(cfg.alerts, now_epoch_ms()); });
+    alertmanager = std::make_unique<AlertmanagerApi>(alerting->pipeline());
+    api.set_alertmanager(alertmanager.get());
   }
   // Reports: generated on request (API) and on the contract's schedules, archived with SHA-256.
   auto report_source = open_sqlite_report_source(cfg.store_path, cfg.timezone);

@@ -17,7 +17,8 @@ json to_json(const Silence& s, std::int64_t now_ms, const std::set<std::string>&
   json j{{"id", s.id},          {"label", s.label()},        {"maintenance", s.maintenance},
          {"matchers", matchers}, {"starts", s.starts_ms},     {"ends", s.ends_ms},
          {"author", s.author},   {"comment", s.comment},      {"created", s.created_ms},
-         {"ended", s.ended_ms},  {"active", s.active_at(now_ms, holidays)}};
+         {"ended", s.ended_ms},  {"active", s.active_at(now_ms, holidays)},
+         {"source", s.from_config ? "config" : "api"}};
   if (s.recurrence) {
     const auto& r = *s.recurrence;
     j["days"] = alerts::days_text(r.days);
@@ -58,13 +59,15 @@ HttpResponse SilenceApi::operator()(const HttpRequest& r, const std::string& act
   const std::string verb = slash == std::string::npos ? "" : rest.substr(slash + 1);
   rest = rest.substr(0, slash);
   if (rest.size() > 2 && (rest.rfind("S-", 0) == 0 || rest.rfind("M-", 0) == 0)) rest = rest.substr(2);
+  const bool from_config = rest.rfind("config-", 0) == 0;  // M-config-1: a window of collector.yaml
+  if (from_config) rest = rest.substr(7);
   std::int64_t id = 0;
   auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
   if (ec != std::errc() || p != rest.data() + rest.size() || id <= 0 || verb != "expire") {
     return json_error(404, "no such endpoint: " + r.path + " (POST /api/v1/silences/{id}/expire)");
   }
   if (r.method != "POST") return json_error(405, "POST to " + r.path);
-  auto ended = pipeline_.end_silence(id);
+  auto ended = pipeline_.end_silence(from_config ? -id : id);
   if (!ended) return json_error(ended.failure().status, ended.error());
   if (auto a = audit_.audit(actor, "silence.expire", "silence:" + ended->label(), "{}"); !a) {
     return json_error(500, "the silence was ended but could not be audited: " + a.error());

@@ -68,10 +68,10 @@ class SqliteAlertStore final : public alerts::AlertStore {
       // OR IGNORE: the same (alert, transition, channel, recipient, part) is never enqueued twice.
       Query q(*conn_,
               "INSERT OR IGNORE INTO outbox(idem_key, fingerprint, transition, channel, recipient,"
-              " text, created, next_attempt, status, last_error) VALUES(?,?,?,?,?,?,?,?,?,?)");
+              " text, created, next_attempt, status, last_error, fields) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
       q.bind(m.idempotency_key, m.fingerprint, m.transition, m.channel, m.recipient, m.text,
              m.created_ms, m.next_attempt_ms, m.status == alerts::DeliveryStatus::kSuppressed ? 3 : 0,
-             m.last_error);
+             m.last_error, nlohmann::json(m.fields).dump());
       if (!q.done()) return conn_->error("cannot enqueue message " + m.idempotency_key);
     }
     if (auto r = detail::write_incident_changes(*conn_, c.incidents); !r) return r;
@@ -115,7 +115,7 @@ class SqliteAlertStore final : public alerts::AlertStore {
     std::lock_guard lock(mu_);
     Query q(*conn_,
             "SELECT id, idem_key, fingerprint, transition, channel, recipient, text, created,"
-            " next_attempt, attempts, status, last_error, delivered, latency_ms FROM outbox"
+            " next_attempt, attempts, status, last_error, delivered, latency_ms, fields FROM outbox"
             " WHERE id IN (SELECT min(id) FROM outbox WHERE status = 0 GROUP BY channel)"
             " AND next_attempt <= ? ORDER BY id");
     q.bind(now_ms);
@@ -163,7 +163,7 @@ class SqliteAlertStore final : public alerts::AlertStore {
     std::lock_guard lock(mu_);
     Query q(*conn_,
             "SELECT id, idem_key, fingerprint, transition, channel, recipient, text, created,"
-            " next_attempt, attempts, status, last_error, delivered, latency_ms FROM outbox"
+            " next_attempt, attempts, status, last_error, delivered, latency_ms, fields FROM outbox"
             " WHERE id > ? ORDER BY id LIMIT ?");
     q.bind(after_id, static_cast<std::int64_t>(limit));
     return read_messages(q);
@@ -231,6 +231,12 @@ class SqliteAlertStore final : public alerts::AlertStore {
       m.last_error = q.text(11);
       m.delivered_ms = q.i64(12);
       m.latency_ms = q.i64(13);
+      auto fields = nlohmann::json::parse(q.text(14), nullptr, false);
+      if (fields.is_object()) {
+        for (auto& [k, v] : fields.items()) {
+          if (v.is_string()) m.fields[k] = v.get<std::string>();
+        }
+      }
       out.push_back(std::move(m));
     }
     return out;

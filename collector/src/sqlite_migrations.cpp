@@ -408,12 +408,18 @@ CREATE TABLE login_failures(
   window_start INTEGER NOT NULL,
   locked_until INTEGER NOT NULL
 );
+// Personal channels (alerts/src/sms_channels.cpp, email_channel.cpp): outbox.fields holds the
+// alert's fields (severity, host, check, system, incident) as a JSON object, for SMS body
+// templates. Rows from before stay '{}'.
+const char* const kOutboxFields = R"sql(
+ALTER TABLE outbox ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
 )sql";
 
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1, kV2, kLicences, kIncidents, kSilences, kReports, kUsers};
+  static const std::vector<const char*> list = {kV1,     kV2,     kLicences, kIncidents,   kSilences,
+                                                 kReports, kUsers, kOutboxFields};
   return list;
 }
 

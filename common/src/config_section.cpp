@@ -16,6 +16,10 @@ ConfigSection::ConfigSection(YAML::Node node, std::string file, std::string wher
 }
 
 void ConfigSection::allow_only(std::initializer_list<std::string_view> allowed) const {
+  allow_only(std::vector<std::string_view>(allowed));
+}
+
+void ConfigSection::allow_only(const std::vector<std::string_view>& allowed) const {
   if (empty()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string key = it->first.Scalar();

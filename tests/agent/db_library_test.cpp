@@ -80,6 +80,7 @@ TEST_CASE("the agent binary links none of the database client libraries", "[dbli
   CHECK(r.out.find("(NEEDED)") != std::string::npos);  // the listing is there at all
   for (const auto& lib : kDbLibraries) CHECK(r.out.find(lib) == std::string::npos);
   CHECK(r.out.find("libgnutls") == std::string::npos);
+  CHECK(r.out.find("libcurl") == std::string::npos);  // e-mail's libcurl is the collector's alone
 }
 
 TEST_CASE("an agent maps a database client library only once a check of its kind is configured",

@@ -10,6 +10,7 @@
 #include "robot_receiver.hpp"
 
 using namespace xj::itest;
+using xj::alerts::test::FixtureProcess;
 using xj::alerts::test::RobotReceiver;
 
 namespace {
@@ -441,4 +442,118 @@ TEST_CASE("acknowledging the incident before the escalation delay means no secon
   std::this_thread::sleep_for(9s);  // past the 6s delay
   CHECK(rx2.accepted("wecom").empty());
   CHECK(rx.accepted("wecom").size() == 1);
+TEST_CASE("Alertmanager's webhook becomes one alert, one incident and one recovery") {
+  // The real payload shape (Alertmanager webhook version 4) from tests/fixtures/alertmanager.
+  auto dir = scratch_dir("alerts-e2e-alertmanager");
+  RobotReceiver rx(dir / "rx");
+  AlertingCollector collector(dir / "collector", rx.port());
+  collector.start();
+  const std::string op = collector.api_token("prometheus", "operator", dir / "op.token");
+  const std::string viewer = collector.api_token("watcher", "viewer", dir / "viewer.token");
+  const std::string firing = slurp(fs::path(XJ_SOURCE_DIR) / "tests/fixtures/alertmanager/firing.json");
+  const std::string resolved = slurp(fs::path(XJ_SOURCE_DIR) / "tests/fixtures/alertmanager/resolved.json");
+  const std::string url = collector.url() + "/api/v1/alertmanager";
+
+  CHECK(http("POST", url, "", firing).status == 401);
+  CHECK(http("POST", url, viewer, firing).status == 403);
+  auto bad = http("POST", url, op, R"({"version":"4","alerts":[{"status":"burning","labels":{"alertname":"X"}}]})");
+  CHECK(bad.status == 400);
+  CHECK_THAT(bad.body, Catch::Contains("alerts[0].status"));
+  auto nolabels = http("POST", url, op, R"({"version":"4","alerts":[{"status":"firing"}]})");
+  CHECK(nolabels.status == 400);
+  CHECK_THAT(nolabels.body, Catch::Contains("alerts[0].labels"));
+
+  auto r = http("POST", url, op, firing);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.json()["firing"] == 1);
+  REQUIRE(wait_until(20s, [&] { return !rx.accepted("wecom").empty(); }));
+  // Alertmanager repeats a firing group every repeat_interval: the same alert is not sent twice.
+  REQUIRE(http("POST", url, op, firing).status == 200);
+  std::this_thread::sleep_for(2s);
+  auto got = rx.accepted("wecom");
+  REQUIRE(got.size() == 1);
+  const std::string alert = got[0]["content"];
+  INFO(alert);
+  CHECK_THAT(alert, Catch::Contains("【严重】10.0.0.5:9100 NodeFilesystemAlmostFull"));
+  CHECK_THAT(alert, Catch::Contains("系统：电子政务外网"));
+  CHECK_THAT(alert, Catch::Contains("Filesystem /data on 10.0.0.5:9100 has 3% space left"));
+  CHECK_THAT(alert, Catch::Contains("2026-11-22"));  // since Alertmanager's startsAt
+  CHECK_THAT(alert, Catch::Contains("故障单：INC-0001"));
+
+  REQUIRE(http("POST", url, op, resolved).status == 200);
+  REQUIRE(wait_until(20s, [&] { return rx.accepted("wecom").size() >= 2; }));
+  REQUIRE(http("POST", url, op, resolved).status == 200);  // a repeated resolve sends nothing
+  std::this_thread::sleep_for(2s);
+  got = rx.accepted("wecom");
+  REQUIRE(got.size() == 2);
+  const std::string recovery = got[1]["content"];
+  INFO(recovery);
+  CHECK_THAT(recovery, Catch::Contains("【已恢复】10.0.0.5:9100 NodeFilesystemAlmostFull"));
+  CHECK_THAT(recovery, Catch::Contains("持续时长：30m29s"));
+  CHECK(rx.rejected().empty());
+
+  auto inc = collector.get_json("/api/v1/incidents/1", viewer);
+  INFO(inc.dump(2));
+  CHECK(inc["host"] == "10.0.0.5:9100");
+  REQUIRE(inc["alerts"].size() == 1);
+  CHECK(inc["alerts"][0]["check"] == "NodeFilesystemAlmostFull");
+  CHECK(collector.get_json("/api/v1/incidents", viewer)["incidents"].size() == 1);
+}
+
+TEST_CASE("an e-mail alert through the real collector: 451 first, delivered on the retry, once") {
+  auto dir = scratch_dir("alerts-e2e-email");
+  RobotReceiver rx(dir / "rx");
+  FixtureProcess smtp(dir / "smtp", "smtp_receiver.py",
+                      {"--tempfail", "oncall@example.com", "--reject", "gone@example.com"});
+  AlertingCollector collector(dir / "collector", rx.port(),
+                              "    - name: mail\n"
+                              "      type: email\n"
+                              "      url: smtp://127.0.0.1:" + std::to_string(smtp.port()) + "\n"
+                              "      starttls: false\n"
+                              "      from: xunjian@example.com\n"
+                              "      to: [oncall@example.com, gone@example.com]\n"
+                              "  maintenance:\n"
+                              "    - matchers: [host=nowhere-01]\n"
+                              "      comment: 机房搬迁\n"
+                              "      days: sat,sun\n"
+                              "      time: 22:00-02:00\n");
+  collector.start();
+  const std::string op = collector.api_token("prometheus", "operator", dir / "op.token");
+  const std::string firing = slurp(fs::path(XJ_SOURCE_DIR) / "tests/fixtures/alertmanager/firing.json");
+  REQUIRE(http("POST", collector.url() + "/api/v1/alertmanager", op, firing).status == 200);
+  REQUIRE(wait_until(30s, [&] { return !smtp.with_accepted(true).empty(); }));
+  std::this_thread::sleep_for(2s);
+  auto got = smtp.with_accepted(true);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]["rcpt"][0] == "oncall@example.com");
+  CHECK_THAT(got[0]["subject"].get<std::string>(), Catch::Contains("【严重】10.0.0.5:9100 NodeFilesystemAlmostFull"));
+  CHECK_THAT(got[0]["body"].get<std::string>(), Catch::Contains("主机：10.0.0.5:9100"));
+  // Delivered after one 451; the 550 recipient failed for good, with the server's words kept.
+  CHECK(sql_int(collector.db(), "SELECT attempts FROM outbox WHERE recipient = 'oncall@example.com' AND status = 1") == 2);
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE recipient = 'gone@example.com' AND status = 2 "
+                                "AND attempts = 1 AND last_error LIKE '%550 5.1.1%User unknown%'") == 1);
+
+  // The config's maintenance window, as xunjianctl lists it; the API cannot end it.
+  auto list = run(XJ_CTL_BIN, {"--url", collector.url(), "--token-file", (dir / "op.token").string(), "--tz", "UTC",
+                               "maintenance", "list", "--all"}, dir);  // --all: it need not be in force now
+  INFO(list.out);
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::Contains("M-config-1"));
+  CHECK_THAT(list.out, Catch::Contains("collector.yaml"));
+  CHECK_THAT(list.out, Catch::Contains("host=nowhere-01"));
+  auto end = http("POST", collector.url() + "/api/v1/silences/M-config-1/expire", op, "{}");
+  CHECK(end.status == 409);
+  CHECK_THAT(end.body, Catch::Contains("collector.yaml"));
+}
+
+TEST_CASE("libcurl (SMTP for e-mail) is linked into the collector only, never into the agent") {
+  auto dir = scratch_dir("alerts-libcurl");
+  auto collector = run("/usr/bin/readelf", {"-d", kCollector}, dir);
+  auto agent = run("/usr/bin/readelf", {"-d", kAgent}, dir);
+  REQUIRE(collector.exit_code == 0);
+  REQUIRE(agent.exit_code == 0);
+  CHECK_THAT(collector.out, Catch::Contains("libcurl"));
+  CHECK_THAT(agent.out, Catch::Contains("(NEEDED)"));
+  CHECK(agent.out.find("libcurl") == std::string::npos);
 }

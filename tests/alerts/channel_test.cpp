@@ -12,23 +12,12 @@
 using namespace xj;
 using namespace xj::alerts;
 using xj::alerts::test::MemoryAlertStore;
+using xj::alerts::test::scratch;
+using xj::alerts::test::wall;
 using xj::alerts::test::RobotReceiver;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path scratch(const std::string& name) {
-  auto d = fs::path(XJ_BINARY_DIR) / "alerts-tests" / (name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-std::int64_t wall() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 OutboxMessage message(const std::string& key, std::string text) {
   OutboxMessage m;

@@ -1,5 +1,5 @@
-// tests/fixtures/robot_receiver.py as a child process: a local stand-in for the WeCom,
-// DingTalk and Feishu robots that enforces their documented protocol. Killed on scope exit.
+// The Python fixture servers as child processes: local stand-ins for the WeCom, DingTalk and
+// Feishu robots, SMS gateways and an SMTP server, enforcing their documented protocols.
 #pragma once
 
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 extern char** environ;
@@ -21,16 +22,34 @@ namespace xj::alerts::test {
 
 namespace fs = std::filesystem;
 
-class RobotReceiver {
+// A fresh directory for one test under the build tree.
+inline fs::path scratch(const std::string& name) {
+  auto d = fs::path(XJ_BINARY_DIR) / "alerts-tests" / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// Epoch ms now, for channels that sign with the time.
+inline std::int64_t wall() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A Python fixture server from tests/fixtures (robot_receiver.py, sms_receiver.py,
+// smtp_receiver.py): started with --port-file and --log, waited for until it listens, killed
+// on scope exit. Each logs one JSON line per request.
+class FixtureProcess {
  public:
-  // extra: more receiver options, e.g. {"--fail", "3", "--fail-mode", "500"}.
-  RobotReceiver(const fs::path& dir, std::vector<std::string> extra = {}, std::uint16_t port = 0)
-      : dir_(dir), log_(dir / "receiver.jsonl"), port_file_(dir / "receiver.port") {
+  FixtureProcess(const fs::path& dir, const std::string& script, std::vector<std::string> extra)
+      : dir_(dir),
+        log_(dir / (fs::path(script).stem().string() + ".jsonl")),
+        port_file_(dir / (fs::path(script).stem().string() + ".port")) {
     fs::create_directories(dir_);
     fs::remove(port_file_);
-    std::vector<std::string> args{"python3", std::string(XJ_SOURCE_DIR) + "/tests/fixtures/robot_receiver.py",
-                                  "--port-file", port_file_.string(), "--log", log_.string(),
-                                  "--port", std::to_string(port)};
+    std::vector<std::string> args{"python3", std::string(XJ_SOURCE_DIR) + "/tests/fixtures/" + script,
+                                  "--port-file", port_file_.string(), "--log", log_.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -43,9 +62,9 @@ class RobotReceiver {
     REQUIRE(fs::exists(port_file_));
     std::ifstream(port_file_) >> port_;
   }
-  ~RobotReceiver() { stop(); }
-  RobotReceiver(const RobotReceiver&) = delete;
-  RobotReceiver& operator=(const RobotReceiver&) = delete;
+  ~FixtureProcess() { stop(); }
+  FixtureProcess(const FixtureProcess&) = delete;
+  FixtureProcess& operator=(const FixtureProcess&) = delete;
 
   void stop() {
     if (pid_ > 0) {
@@ -57,7 +76,7 @@ class RobotReceiver {
   std::uint16_t port() const { return port_; }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
-  // Every line the receiver logged so far.
+  // Every line the fixture logged so far.
   std::vector<nlohmann::json> entries() const {
     std::vector<nlohmann::json> out;
     std::ifstream in(log_);
@@ -67,6 +86,28 @@ class RobotReceiver {
     }
     return out;
   }
+  // The lines with "accepted": true / false (sms_receiver.py, smtp_receiver.py).
+  std::vector<nlohmann::json> with_accepted(bool accepted) const {
+    std::vector<nlohmann::json> out;
+    for (auto& e : entries()) {
+      if (e.value("accepted", !accepted) == accepted) out.push_back(e);
+    }
+    return out;
+  }
+
+ private:
+  fs::path dir_, log_, port_file_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// tests/fixtures/robot_receiver.py: the WeCom, DingTalk and Feishu stand-in.
+class RobotReceiver : public FixtureProcess {
+ public:
+  // extra: more receiver options, e.g. {"--fail", "3", "--fail-mode", "500"}.
+  RobotReceiver(const fs::path& dir, std::vector<std::string> extra = {}, std::uint16_t port = 0)
+      : FixtureProcess(dir, "robot_receiver.py", with_port(std::move(extra), port)) {}
+
   std::vector<nlohmann::json> accepted(const std::string& service) const {
     std::vector<nlohmann::json> out;
     for (auto& e : entries()) {
@@ -83,9 +124,10 @@ class RobotReceiver {
   }
 
  private:
-  fs::path dir_, log_, port_file_;
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
+  static std::vector<std::string> with_port(std::vector<std::string> extra, std::uint16_t port) {
+    extra.insert(extra.begin(), {"--port", std::to_string(port)});
+    return extra;
+  }
 };
 
 }  // namespace xj::alerts::test

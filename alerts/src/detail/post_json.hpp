@@ -13,8 +13,18 @@ struct PostReply {
   bool transport_ok = false;  // a response came back
   int status = 0;
   nlohmann::json body;        // discarded when not JSON
+  std::string raw;            // the body as received (at most 64 KiB)
   std::string error;          // transport error, or "HTTP 500: <body start>"
+  // Without a response: whether the request may have reached the service (a timeout or a
+  // broken exchange after connecting) — what a non-idempotent API must not resend blindly.
+  bool maybe_sent = false;
 };
+
+// Any request of a channel, with the idempotency header; the URL (it may carry a key) never
+// appears in the error.
+PostReply send_request(const ChannelConfig& cfg, const std::string& method, const std::string& url,
+                       std::vector<std::pair<std::string, std::string>> headers, const std::string& body,
+                       const OutboxMessage& m);
 
 PostReply post_json(const ChannelConfig& cfg, const std::string& url, const std::string& body,
                     const OutboxMessage& m);

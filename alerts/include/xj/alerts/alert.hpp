@@ -15,7 +15,9 @@ namespace xj::alerts {
 
 // What raised the alert. Each kind of one check is its own alert with its own fingerprint, so
 // a silent check ("no data") never resolves the status alert it leaves behind.
-enum class AlertKind { kStatus, kNoData, kFlapping };
+// kExternal: raised by another monitoring system (Prometheus Alertmanager's webhook) and
+// resolved by it; it shares the lifecycle, outbox and incidents of our own alerts.
+enum class AlertKind { kStatus, kNoData, kFlapping, kExternal };
 enum class AlertState { kPending, kFiring, kResolved };
 // The transitions that send messages (pending is recorded, never sent).
 enum class Transition { kFiring, kResolved };

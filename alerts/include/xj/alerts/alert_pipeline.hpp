@@ -23,6 +23,12 @@ namespace xj::alerts {
 class AlertPipeline {
  public:
   using Clock = std::function<std::int64_t()>;
+  // Per channel name, the recipients (phone numbers, addresses) one message goes to instead of
+  // that personal channel's static `to:` list. Routing passes it; without it the static lists
+  // apply. Robots ignore it (they post to their group).
+  using Recipients = std::map<std::string, std::vector<std::string>>;
+  // The text of one message in a channel's locale and style.
+  using Render = std::function<std::string(const MessageContext&)>;
   // max_text_bytes: per channel name, the longest text it takes (Channel::max_text_bytes).
   AlertPipeline(AlertStore& store, AlertsConfig config,
                 std::map<std::string, std::size_t> max_text_bytes, Clock clock);
@@ -31,6 +37,8 @@ class AlertPipeline {
   void restore();
   // Results of one committed batch of a host. Returns the messages enqueued.
   std::size_t on_results(const Subject& subject, const std::vector<Result>& results);
+  // Alerts from another system (Alertmanager). Returns the messages enqueued.
+  std::size_t on_external(const std::vector<ExternalAlert>& alerts);
   // No-data detection and incident deadlines; call every few seconds.
   std::size_t tick();
 
@@ -66,9 +74,12 @@ class AlertPipeline {
   std::size_t release_unmuted(std::int64_t now);
   // Reminders of firing alerts nobody acknowledged, every repeat_interval.
   std::size_t repeat_unacknowledged(std::int64_t now);
-  void enqueue(std::vector<OutboxMessage>& out, const std::string& text, const std::string& subject,
-               std::int64_t since, const std::string& transition, const std::vector<Delivery>& to,
-               std::int64_t now) const;
+  // One outbox message per channel, recipient and part; the text rendered once per locale
+  // and style the channels want.
+  void enqueue(std::vector<OutboxMessage>& out, const Render& render,
+               const std::map<std::string, std::string>& fields, const std::string& subject,
+               std::int64_t since, const std::string& transition, const std::vector<Delivery>& deliveries,
+               std::int64_t now, const Recipients* recipients = nullptr) const;
 
   AlertStore& store_;
   AlertsConfig cfg_;

@@ -13,6 +13,7 @@
 #include "xj/alerts/outbox_sender.hpp"
 #include "xj/alerts/routing.hpp"
 #include "xj/alerts/rule_engine.hpp"
+#include "xj/alerts/silence.hpp"
 
 namespace YAML {
 class Node;
@@ -38,6 +39,9 @@ struct AlertsConfig {
   SenderOptions sender;
   IncidentOptions incidents;  // alerts.incidents; deadlines from contract.deadlines
   std::set<std::string> holidays;
+  // alerts.maintenance: windows planned in the file (from_config, author "collector.yaml"),
+  // in force beside the ones made through the API.
+  std::vector<Silence> maintenance;
   // A firing alert is announced again this often until it resolves or its incident is
   // acknowledged (alerts.repeat_interval, 0 = never).
   std::chrono::milliseconds repeat_interval{30 * 60'000};  // alerts.holidays: local dates "2026-10-01" (holiday calendar)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "xj/alerts/alert.hpp"
+#include "xj/alerts/channel.hpp"
 #include "xj/alerts/incident_tracker.hpp"
 
 namespace xj::alerts {
@@ -14,7 +15,14 @@ struct MessageContext {
   std::string locale = "zh-CN";
   std::string console_url;  // "https://xunjian.example" -> link to <url>/hosts/<host>
   int no_data_intervals = 3;
+  // Markdown for the robots; plain text (e-mail) is the Markdown without its marks; SMS use
+  // the compact sms_* templates.
+  TextStyle style = TextStyle::kMarkdown;
 };
+
+// The Markdown of our templates as plain text: no heading or quote marks, "[text](url)" as
+// "text: url", <font> tags dropped.
+std::string plain_text(std::string_view markdown);
 
 // Markdown (WeCom, DingTalk, Feishu all read this subset).
 // With `incident`, the message names the incident the alert belongs to (number and level).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ struct OutboxMessage {
   std::string channel;          // the configured channel's name
   std::string recipient;        // "" for a group robot; a phone number or address otherwise
   std::string text;             // the rendered message, already within the channel's limit
+  // What personal channels put into their own formats (SMS body templates, the e-mail
+  // subject): severity, host, check, system, subject.
+  std::map<std::string, std::string> fields;
   std::int64_t created_ms = 0;
   std::int64_t next_attempt_ms = 0;
   int attempts = 0;

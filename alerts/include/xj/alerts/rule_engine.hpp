@@ -42,6 +42,21 @@ struct Subject {
   Labels labels;
 };
 
+// An alert another system raised or resolved (Alertmanager's webhook), identified by that
+// system's fingerprint.
+struct ExternalAlert {
+  std::string source = "alertmanager";  // the rule name
+  std::string source_fingerprint;
+  bool firing = true;
+  std::string host;   // labels.instance or labels.host
+  std::string check;  // labels.alertname
+  Labels labels;
+  Status severity = Status::kWarning;
+  std::string summary;
+  std::int64_t starts_ms = 0;  // 0: now
+  std::int64_t ends_ms = 0;    // resolved: when (0: now)
+};
+
 class RuleEngine {
  public:
   using Clock = std::function<std::int64_t()>;  // epoch ms
@@ -52,6 +67,10 @@ class RuleEngine {
   void restore(const std::vector<Alert>& active);
 
   std::vector<AlertEvent> on_result(const Subject& subject, const Result& result);
+  // An external alert: firing creates it (once: a repeated notification only updates its
+  // summary and severity), resolved resolves it if it fired; an unknown resolved one is
+  // ignored, so no "recovered" is sent without its "down".
+  std::vector<AlertEvent> on_external(const ExternalAlert& x);
   // Checks silent for no_data_intervals of their interval raise "no data".
   std::vector<AlertEvent> tick();
 

@@ -56,11 +56,14 @@ struct Silence {
   std::string author, comment;
   std::int64_t created_ms = 0;
   std::int64_t ended_ms = 0;  // ended early by an operator (0: not)
+  // A maintenance window from collector.yaml (alerts.maintenance): id is -(its position + 1),
+  // it is not stored and cannot be ended through the API (change the file).
+  bool from_config = false;
 
   // Holidays are local dates "2026-10-01".
   bool active_at(std::int64_t now_ms, const std::set<std::string>& holidays) const;
   bool matches(const Alert& a) const;
-  // "S-3" for a silence, "M-3" for a maintenance window.
+  // "S-3" for a silence, "M-3" for a maintenance window, "M-config-1" for one from the config.
   std::string label() const;
 };
 

@@ -35,6 +35,7 @@ class ConsolePages;
 class ConsoleAuth;
 class IncidentApi;
 class SilenceApi;
+class AlertmanagerApi;
 
 // Who is calling: an API token or a console user.
 struct Caller {
@@ -53,6 +54,7 @@ class Api {
   void set_silences(const SilenceApi* silences) { silences_ = silences; }
   // Serves GET /api/v1/duty when set (alerting on); else it answers 503.
   void set_duty(std::function<HttpResponse()> duty) { duty_ = std::move(duty); }
+  void set_alertmanager(const AlertmanagerApi* am) { alertmanager_ = am; }
   // Serves /api/v1/reports... when set (the collector's report service).
   void set_reports(ReportService* reports) { reports_ = reports; }
   // Serves /console/... (the operations console's pages) when set.
@@ -78,6 +80,7 @@ class Api {
   std::optional<LicenceApi> licences_;
   const IncidentApi* incidents_ = nullptr;
   const SilenceApi* silences_ = nullptr;
+  const AlertmanagerApi* alertmanager_ = nullptr;
   ReportService* reports_ = nullptr;
   std::function<HttpResponse()> duty_;
   const ConsolePages* console_pages_ = nullptr;

@@ -21,6 +21,7 @@ class ConfigSection {
 
   // Rejects any key not listed, naming it and listing the allowed ones.
   void allow_only(std::initializer_list<std::string_view> allowed) const;
+  void allow_only(const std::vector<std::string_view>& allowed) const;
   bool has(const std::string& key) const;
   bool empty() const { return !node_.IsDefined() || node_.IsNull(); }
   int line() const;
