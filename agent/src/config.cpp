@@ -57,7 +57,7 @@ void load_checks(const YAML::Node& checks, const std::string& file, AgentConfig&
 }
 
 void load_agent_section(const ConfigSection& agent, AgentConfig& cfg) {
-  agent.allow_only({"id", "labels", "state_dir", "log_level", "metrics_listen", "threads",
+  agent.allow_only({"id", "labels", "state_dir", "log_level", "log_file", "metrics_listen", "threads",
                     "limits", "exec_allow", "spool_max", "spool_max_rows"});
   cfg.id = agent.str("id", cfg.id);
   if (cfg.id.empty()) agent.fail("id", "must not be empty");
@@ -68,6 +68,7 @@ void load_agent_section(const ConfigSection& agent, AgentConfig& cfg) {
   if (!levels.count(cfg.log_level)) {
     agent.fail("log_level", "'" + cfg.log_level + "' is not one of trace, debug, info, warn, error");
   }
+  cfg.log_file = parse_log_file(agent, "log_file");
   cfg.metrics_listen = agent.str("metrics_listen", cfg.metrics_listen);
   if (cfg.metrics_listen == "off") cfg.metrics_listen.clear();
   if (!cfg.metrics_listen.empty() && cfg.metrics_listen.rfind(':') == std::string::npos) {

@@ -165,6 +165,10 @@ class Daemon {
   }
 
   void reload() {
+    // First the log file: logrotate (or an administrator) may have moved it away.
+    if (auto err = reopen_log_file(); !err.empty()) {
+      spdlog::error("event=log_reopen_failed error={}", log_value(err));
+    }
     spdlog::info("event=reload config={}", log_value(cfg_.file));
     AgentConfig next;
     try {
@@ -188,7 +192,10 @@ class Daemon {
     next.state_dir = cfg_.state_dir;
     next.metrics_listen = cfg_.metrics_listen;
     next.threads = cfg_.threads;
-    setup_logging(next.log_level);
+    if (auto err = setup_logging(next.log_level, next.log_file); !err.empty()) {
+      spdlog::error("event=log_file_failed error={} action=\"keeping the current log\"",
+                    log_value(err));
+    }
     monitor_.set_limits(next.limits);
     const bool link_changed = collector_link_changed(cfg_.collector, next.collector) ||
                               cfg_.id != next.id || cfg_.labels != next.labels;
@@ -240,7 +247,10 @@ int run_agent(const std::string& config_path, const AgentConfigOverrides& overri
     std::cerr << config_path << ": " << e.what() << "\n";
     return 2;
   }
-  setup_logging(cfg.log_level);
+  if (auto err = setup_logging(cfg.log_level, cfg.log_file); !err.empty()) {
+    std::cerr << cfg.file << ": agent.log_file: " << err << "\n";
+    return 1;
+  }
   SpoolOptions spool_options;
   spool_options.max_bytes = cfg.spool_max_bytes;
   spool_options.max_rows = cfg.spool_max_rows;

@@ -1,16 +1,18 @@
-// File I/O of the log_scan check: reading a log in bounded blocks, finding a rotated file and
-// writing the state file. Private to checks/; the pure half is in log_scan_check.hpp.
+// File I/O of the log_scan check: reading a log in bounded blocks (here, or on an agentless
+// target through HostAccess), finding a rotated file and writing the state file. Private to checks/; the pure half is in log_scan_check.hpp.
 #pragma once
 
 #include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "xj/checks/check.hpp"
+#include "xj/checks/host_access.hpp"
 #include "xj/checks/log_scan_check.hpp"
 #include "xj/common/expected.hpp"
 
@@ -36,23 +38,40 @@ class Fd {
   int fd_;
 };
 
-// O_NONBLOCK so that a FIFO at the path cannot hang the run; it has no effect on files.
-int open_log(const std::string& path);
+// Remote reads fetch this much at a time (one command over the SSH session), so a run over a
+// busy log is a few commands, not one per block.
+inline constexpr std::size_t kRemoteWindowBytes = 1024 * 1024;
 
-// Reads up to n bytes at offset; short only at end of file.
-Expected<std::string> read_at(int fd, std::uint64_t offset, std::size_t n);
+// One log file opened for a run: what it was when opened (identity, size, head), and reads by
+// offset. On this machine an open descriptor; on an agentless target commands over its SSH
+// session (HostAccess::stat_log / read_log), which refuse to read another inode than the one
+// opened. Everything above this (plan, scan, rotation) is the same for both.
+class LogFile {
+ public:
+  virtual ~LogFile() = default;
+  const LogFileNow& now() const { return now_; }
+  // Up to n bytes at offset; short only at end of file. The error names the file.
+  virtual Expected<std::string> read_at(std::uint64_t offset, std::size_t n) = 0;
 
-// Identity, size and head of an open log file; an error for anything but a regular file.
-Expected<LogFileNow> describe_log(int fd);
+ protected:
+  LogFileNow now_;
+};
+
+// Opens `path` here (host null) or on the target. The error is the run's reason as it stands:
+// "cannot open /var/log/app.log: No such file or directory" (remote ones name the target).
+Expected<std::unique_ptr<LogFile>> open_log_file(HostAccess* host, const std::string& path,
+                                                 const RunContext& ctx);
 
 // The start of the last line, complete or not, so a first run that skips history still
 // sees the whole of a line that is being written.
-std::uint64_t last_line_start(int fd, std::uint64_t size);
+std::uint64_t last_line_start(LogFile& file, std::uint64_t size);
 
 // Finds the file the log was rotated to: the same device and inode, under `path.1` (logrotate's
 // default) or any other name in the same directory (dated suffixes). A rotated file that was
-// compressed is a new inode and is not found.
-std::optional<std::string> find_rotated(const std::string& path, const LogPosition& prev);
+// compressed is a new inode and is not found. Remote: an error when the target could not be
+// asked at all.
+Expected<std::optional<std::string>> find_rotated(HostAccess* host, const std::string& path,
+                                                  const LogPosition& prev, const RunContext& ctx);
 
 // Writes the state file so that a crash leaves either the old or the new one, never half.
 // Returns the error, naming the file and the cause.
@@ -73,9 +92,9 @@ class LogReader {
     std::string error;
   };
 
-  // Scans [from, to) of fd. `final`: the file will not grow, its last line counts even without
-  // a newline.
-  Outcome read(int fd, std::uint64_t from, std::uint64_t to, bool final);
+  // Scans [from, to) of the file. `final`: the file will not grow, its last line counts even
+  // without a newline.
+  Outcome read(LogFile& file, std::uint64_t from, std::uint64_t to, bool final);
 
   std::uint64_t lines = 0, matches = 0, bytes = 0;
   std::vector<std::string> samples;

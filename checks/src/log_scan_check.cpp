@@ -1,7 +1,5 @@
 // The log_scan check: its keys, and a run that ties the pure core (log_scan_core.cpp) to the
 // file I/O (log_file_io.cpp).
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 
 #include "log_file_io.hpp"
@@ -26,7 +24,8 @@ class LogScanCheck : public Check {
         from_start_(o.boolean("from_start")),
         samples_(static_cast<std::size_t>(o.integer("samples"))),
         max_read_(o.size("max_read")),
-        env_state_dir_(o.env().state_dir) {
+        env_state_dir_(o.env().state_dir),
+        host_(o.env().host) {
     if (auto w = o.integer("warn"); w > 0) warn_ = Range::above(static_cast<double>(w - 1));
     if (o.has("crit")) crit_ = Range::above(static_cast<double>(o.integer("crit") - 1));
   }
@@ -39,10 +38,9 @@ class LogScanCheck : public Check {
     std::optional<LogPosition> prev = saved_;
     if (!prev && !state_file.empty()) prev = load(state_file, details);
 
-    Fd fd(open_log(path_));
-    if (fd.get() < 0) return unknown("cannot open " + path_ + ": " + std::strerror(errno));
-    auto now = describe_log(fd.get());
-    if (!now) return unknown("cannot read " + path_ + ": " + now.error());
+    auto file = open_log_file(host_.get(), path_, ctx);
+    if (!file) return unknown(file.error());
+    const LogFileNow* now = &(*file)->now();
     const LogReadPlan plan = plan_log_read(prev, *now, from_start_);
     details["reason"] = std::string(to_string(plan.reason));
 
@@ -50,7 +48,7 @@ class LogScanCheck : public Check {
     std::optional<LogPosition> next;
     std::string note;
     if (plan.reason == LogReadPlan::Reason::kRotated) {
-      RotatedRead rotated = finish_rotated(*prev, reader, details, note);
+      RotatedRead rotated = finish_rotated(*prev, reader, details, note, ctx);
       if (!rotated.error.empty()) return unknown(rotated.error);
       next = rotated.stopped_at;
       if (next) {
@@ -61,10 +59,10 @@ class LogScanCheck : public Check {
     if (!next) {
       std::uint64_t start = plan.offset, end = plan.offset;
       if (plan.reason == LogReadPlan::Reason::kFirstRun && !from_start_) {
-        start = end = last_line_start(fd.get(), now->size);
+        start = end = last_line_start(**file, now->size);
       } else {
-        auto o = reader.read(fd.get(), start, now->size, false);
-        if (!o.error.empty()) return unknown("cannot read " + path_ + ": " + o.error);
+        auto o = reader.read(**file, start, now->size, false);
+        if (!o.error.empty()) return unknown(o.error);
         end = o.end;
       }
       details["from_offset"] = start;
@@ -116,26 +114,26 @@ class LogScanCheck : public Check {
   // Reads what was left unread in the rotated file; the new file waits for the next run when
   // the budget runs out in here.
   RotatedRead finish_rotated(const LogPosition& prev, LogReader& reader, nlohmann::json& details,
-                             std::string& note) const {
-    auto rotated = find_rotated(path_, prev);
+                             std::string& note, const RunContext& ctx) const {
+    auto found = find_rotated(host_.get(), path_, prev, ctx);
+    if (!found) return {std::nullopt, found.error()};
+    const std::optional<std::string>& rotated = *found;
     if (!rotated) {
       details["rotated_lost"] = "rotated file not found; its unread end was skipped";
       note += "; rotated file not found, its unread end was skipped";
       return {};
     }
-    Fd fd(open_log(*rotated));
-    if (fd.get() < 0)
-      return {std::nullopt, "cannot open " + *rotated + ": " + std::strerror(errno)};
-    auto old = describe_log(fd.get());
-    if (!old) return {std::nullopt, "cannot read " + *rotated + ": " + old.error()};
+    auto file = open_log_file(host_.get(), *rotated, ctx);
+    if (!file) return {std::nullopt, file.error()};
+    const LogFileNow* old = &(*file)->now();
     if (old->inode != prev.inode || old->size < prev.offset || old->head.size() < prev.head_len ||
         fnv1a64(std::string_view(old->head).substr(0, prev.head_len)) != prev.head_hash) {
       details["rotated_lost"] = utf8_clip(*rotated + " is not the file read last time; skipped");
       note += "; rotated file changed, its unread end was skipped";
       return {};
     }
-    auto o = reader.read(fd.get(), prev.offset, old->size, true);
-    if (!o.error.empty()) return {std::nullopt, "cannot read " + *rotated + ": " + o.error};
+    auto o = reader.read(**file, prev.offset, old->size, true);
+    if (!o.error.empty()) return {std::nullopt, o.error};
     details["rotated"] = {{"path", utf8_clip(*rotated)},
                           {"from_offset", prev.offset},
                           {"to_offset", o.end},
@@ -194,6 +192,7 @@ class LogScanCheck : public Check {
   std::uint64_t max_read_;
   fs::path env_state_dir_;
   std::optional<Range> warn_, crit_;
+  std::shared_ptr<HostAccess> host_;  // null: this machine; else an agentless target
   std::optional<LogPosition> saved_;  // this process's latest position; the file is for restarts
 };
 
@@ -214,7 +213,10 @@ CheckSpec log_scan_check_spec() {
       "changed (copytruncate), is read from its start. A line without its newline is read when "
       "it is complete. Only the first 4 KiB of a line are matched and lines over 64 KiB are "
       "scanned in pieces. A run reads at most `max_read` bytes and carries on next time. A "
-      "missing file is unknown.";
+      "missing file is unknown. On an agentless (ssh) target the same is done through commands "
+      "over the round's session (GNU `stat`, `head`, `dd`, `find` on the target); the position "
+      "is kept in the collector's memory, so after a collector restart the first round starts "
+      "at the end again.";
   s.keys = {
       {"path", KeyType::kString, "", "the log file (one file, not a glob)", true},
       {"pattern", KeyType::kRegex, "", "ECMAScript regex a counted line matches", true},
@@ -244,6 +246,7 @@ CheckSpec log_scan_check_spec() {
     return std::make_unique<LogScanCheck>(std::move(id), o, std::move(matcher).value());
   };
   s.default_id = [](const CheckOptions& o) { return "log_scan:" + o.str("path"); };
+  s.remote = true;
   return s;
 }
 

@@ -365,4 +365,88 @@ Expected<HostCommandOutcome> SshHost::run_command(const std::vector<std::string>
   return exec(cmd, ctx, 64 * 1024);
 }
 
+Expected<LogFileNow> parse_log_stat(const std::string& text) {
+  const auto nl = text.find('\n');
+  std::istringstream in(text.substr(0, nl));
+  LogFileNow now;
+  if (nl == std::string::npos || !(in >> now.dev >> now.inode >> now.size)) {
+    return make_error("unexpected stat output '" + first_line(text) + "'");
+  }
+  now.head = text.substr(nl + 1, kLogHeadBytes);
+  return now;
+}
+
+// The log_scan reads. Each command opens the file once on descriptor 3 and works on that
+// descriptor (stat of /dev/fd/3, reads from it), so identity and bytes come from one file even
+// while it is being rotated.
+Expected<LogFileNow> SshHost::stat_log(const std::string& path, const RunContext& ctx) {
+  const std::string cmd =
+      "set -- " + shell_quote(path) +
+      "; if [ ! -e \"$1\" ]; then echo 'cannot open: No such file or directory' >&2; exit 2; fi"
+      "; if [ ! -f \"$1\" ]; then echo 'cannot read: not a regular file' >&2; exit 2; fi"
+      "; if [ ! -r \"$1\" ]; then echo 'cannot open: Permission denied' >&2; exit 2; fi"
+      "; exec 3<\"$1\"; s=$(LC_ALL=C stat -L -c '%d %i %s' /dev/fd/3) || exit 3"
+      "; printf '%s\\n' \"$s\"; exec head -c " + std::to_string(kLogHeadBytes) + " <&3";
+  auto r = exec(cmd, ctx, kLogHeadBytes + 256);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) return make_error(describe() + ": stat of " + path + " timed out");
+  if (!r->exited || r->exit_code != 0) {
+    // "cannot open: why" -> "cannot open PATH: why", as the local check says it.
+    std::string why = first_line(r->err);
+    const auto colon = why.find(": ");
+    if (why.rfind("cannot ", 0) == 0 && colon != std::string::npos) {
+      why = why.substr(0, colon) + " " + path + why.substr(colon);
+    } else {
+      why = "cannot open " + path + ": " +
+            (why.empty() ? "exited with code " + std::to_string(r->exit_code) : why);
+    }
+    return make_error(describe() + ": " + why);
+  }
+  auto now = parse_log_stat(r->out);
+  if (!now) return make_error(describe() + ": cannot read " + path + ": " + now.error());
+  return now;
+}
+
+Expected<std::string> SshHost::read_log(const std::string& path, std::uint64_t inode,
+                                        std::uint64_t offset, std::size_t n,
+                                        const RunContext& ctx) {
+  const std::string cmd =
+      "set -- " + shell_quote(path) + " " + std::to_string(inode) + " " +
+      std::to_string(offset) + " " + std::to_string(n) +
+      "; exec 3<\"$1\"; [ \"$(LC_ALL=C stat -L -c %i /dev/fd/3)\" = \"$2\" ] || { echo 'it was "
+      "replaced by another file while being read' >&2; exit 5; }"
+      "; exec dd bs=65536 iflag=skip_bytes,count_bytes skip=\"$3\" count=\"$4\" status=none <&3";
+  auto r = exec(cmd, ctx, n + 1024);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) return make_error(describe() + ": reading " + path + " timed out");
+  if (!r->exited || r->exit_code != 0 || r->out.size() > n) {
+    const std::string why = first_line(r->err);
+    return make_error(describe() + ": cannot read " + path + ": " +
+                      (why.empty() ? "dd exited with code " + std::to_string(r->exit_code) : why));
+  }
+  return std::move(r->out);
+}
+
+Expected<std::optional<std::string>> SshHost::find_log_inode(const std::string& path,
+                                                             std::uint64_t dev,
+                                                             std::uint64_t inode,
+                                                             const RunContext& ctx) {
+  const std::string cmd =
+      "set -- " + shell_quote(path) + " " + std::to_string(dev) + " " + std::to_string(inode) +
+      "; same() { [ -f \"$1\" ] && [ \"$(LC_ALL=C stat -L -c '%d %i' -- \"$1\" 2>/dev/null)\" = "
+      "\"$2 $3\" ]; }"
+      "; if same \"$1.1\" \"$2\" \"$3\"; then printf '%s\\n' \"$1.1\"; exit 0; fi"
+      "; find \"$(dirname -- \"$1\")\" -maxdepth 1 -xdev -type f -inum \"$3\" 2>/dev/null | "
+      "while IFS= read -r f; do if [ \"$f\" != \"$1\" ] && same \"$f\" \"$2\" \"$3\"; then "
+      "printf '%s\\n' \"$f\"; break; fi; done; true";
+  auto r = exec(cmd, ctx, 64 * 1024);
+  if (!r) return make_error(r.error());
+  if (r->timed_out) {
+    return make_error(describe() + ": looking for the rotated " + path + " timed out");
+  }
+  std::string found = r->out.substr(0, r->out.find('\n'));
+  if (found.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(found));
+}
+
 }  // namespace xj

@@ -6,6 +6,7 @@
 
 #include "xj/common/config_error.hpp"
 #include "xj/common/config_section.hpp"
+#include "xj/common/logging.hpp"
 #include "xj/common/yaml_file.hpp"
 #include "xj/reports/contract.hpp"
 
@@ -35,7 +36,7 @@ CollectorConfig load_collector_config(const std::string& path) {
 
   ConfigSection c = root.section("collector");
   c.allow_only({"listen", "tls", "insecure_http", "store", "raw_retention_days", "max_body",
-                "read_timeout", "heartbeat", "missed_heartbeats", "log_level", "threads"});
+                "read_timeout", "heartbeat", "missed_heartbeats", "log_level", "log_file", "threads"});
   cfg.http.listen = c.str("listen", cfg.http.listen);
   if (cfg.http.listen.rfind(':') == std::string::npos) {
     c.fail("listen", "'" + cfg.http.listen + "' must be host:port");
@@ -62,6 +63,7 @@ CollectorConfig load_collector_config(const std::string& path) {
   if (!levels.count(cfg.log_level)) {
     c.fail("log_level", "'" + cfg.log_level + "' is not one of trace, debug, info, warn, error");
   }
+  cfg.log_file = parse_log_file(c, "log_file");
 
   // The contract keys the collector and the reports use; alerts and incidents add theirs.
   ConfigSection contract = root.section("contract");

@@ -42,13 +42,17 @@ int run_collector(const std::string& config_path) {
   // Every date a person reads is in the contract's time zone.
   ::setenv("TZ", cfg.timezone.c_str(), 1);
   ::tzset();
-  setup_logging(cfg.log_level);
+  if (auto err = setup_logging(cfg.log_level, cfg.log_file); !err.empty()) {
+    std::cerr << cfg.file << ": collector.log_file: " << err << "\n";
+    return 1;
+  }
 
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -202,7 +206,15 @@ int run_collector(const std::string& config_path) {
   });
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  // SIGHUP reopens the log file (after logrotate moved it); the config is read at start only.
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    if (auto err = reopen_log_file(); !err.empty()) {
+      spdlog::error("event=log_reopen_failed error=\"{}\"", err);
+    } else {
+      spdlog::info("event=log_reopened note=\"collector.yaml is read at start only; restart to apply "
+                   "changes\"");
+    }
+  }
   spdlog::info("event=collector_stopping signal={}", sig);
   {
     std::lock_guard lock(mu);

@@ -80,7 +80,7 @@ SshTarget parse_target(const ConfigSection& t, const std::string& default_known_
   const YAML::Node checks = t.node()["checks"];
   if (!checks.IsDefined() || !checks.IsSequence() || checks.size() == 0) {
     t.fail("checks", "must be a list of at least one check (disk, cpu, memory, load, "
-                     "process, port, file_age, exec)");
+                     "process, port, file_age, log_scan, exec)");
   }
   std::set<std::string> ids{kSshSessionCheck};
   for (std::size_t i = 0; i < checks.size(); ++i) {

@@ -387,7 +387,7 @@ TEST_CASE("kinds that cannot inspect a remote host are refused for an agentless 
     FAIL("http was accepted");
   } catch (const ConfigError& e) {
     CHECK_THAT(e.what(), Catch::Contains("a 'http' check cannot run on an agentless target; kinds "
-                                         "that can: disk, cpu, memory, load, process, port, file_age, exec"));
+                                         "that can: disk, cpu, memory, load, process, port, file_age, log_scan, exec"));
   }
   try {
     load("kind: port\nport: 22\n", host);
@@ -489,4 +489,127 @@ TEST_CASE("the process check over SSH finds what the agent's own process check f
   Result n = run(*nobody);
   CHECK(n.status == Status::kUnknown);
   CHECK_THAT(n.summary, Catch::Contains("user 'no-such-user-xj' does not exist on ssh box"));
+}
+
+namespace {
+
+// One round as the poller runs it: a fresh session, the check, the session closed.
+Result round(SshHost& host, Check& check) {
+  auto info = host.open_session();
+  REQUIRE(info);
+  Result r = run(check);
+  host.close_session();
+  return r;
+}
+
+void append(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::app | std::ios::binary) << text;
+}
+
+// The local and the remote run of one step must agree on everything a user sees.
+void same_result(const Result& local, const Result& remote) {
+  INFO("local:  " << to_json(local).dump() << "\nremote: " << to_json(remote).dump());
+  CHECK(remote.status == local.status);
+  CHECK(remote.summary == local.summary);
+  CHECK(remote.details == local.details);
+  REQUIRE(remote.metrics.size() == local.metrics.size());
+  for (std::size_t i = 0; i < local.metrics.size(); ++i) {
+    CHECK(remote.metrics[i].name == local.metrics[i].name);
+    CHECK(remote.metrics[i].value == local.metrics[i].value);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("log_scan over SSH gives the local results: new lines, rotation, truncation",
+          "[ssh][real][log_scan]") {
+  auto dir = it::scratch_dir("ssh-log-scan");
+  it::SshdServer sshd(dir / "sshd");
+  const auto log = dir / "app.log";
+  it::write_file(log, "2026-12-01 old ERROR before the first run\n");
+  const std::string yaml = "kind: log_scan\nid: app\npath: " + log.string() +
+                           "\npattern: ERROR\nexclude: ignored\nsamples: 3\n";
+  auto host = std::make_shared<SshHost>(options_for(sshd));
+  auto checks = both(yaml, host);
+  auto step = [&] {
+    Result local = run(*checks.local);
+    Result remote = round(*host, *checks.remote);
+    same_result(local, remote);
+    return remote;
+  };
+
+  // First round: watch from the end, as the agent does.
+  Result r = step();
+  CHECK(r.status == Status::kOk);
+  CHECK_THAT(r.summary, Catch::StartsWith("watching " + log.string() + " from offset 42"));
+
+  // Lines appended between rounds are matched; an unfinished last line waits for its newline.
+  append(log, "a ERROR one\nb fine\nc ERROR two ignored\nd ERROR three\ne ERROR unfinished");
+  r = step();
+  CHECK(r.status == Status::kWarning);
+  CHECK(metric(r, "matches").value == 2);
+  CHECK(metric(r, "lines_read").value == 4);
+  CHECK(r.details["samples"] == nlohmann::json::array({"a ERROR one", "d ERROR three"}));
+  append(log, " now\n");
+  r = step();
+  CHECK(metric(r, "matches").value == 1);
+
+  // More than one remote read window (1 MiB) in one round.
+  std::string many;
+  for (int i = 0; i < 60000; ++i) {
+    many += "line " + std::to_string(i) + (i % 100 == 7 ? " ERROR x\n" : " all well here\n");
+  }
+  REQUIRE(many.size() > 1024 * 1024);
+  append(log, many);
+  r = step();
+  CHECK(metric(r, "matches").value == 600);
+  CHECK(metric(r, "lines_read").value == 60000);
+
+  // Rotation: the rest of the old file (found by inode as app.log.1), then the new file.
+  append(log, "f ERROR written just before rotation\n");
+  std::filesystem::rename(log, dir / "app.log.1");
+  it::write_file(log, "g ERROR in the new file\nh fine\n");
+  r = step();
+  CHECK(r.details["reason"] == "rotated");
+  CHECK(r.details["rotated"]["path"] == (dir / "app.log.1").string());
+  CHECK(metric(r, "matches").value == 2);
+  CHECK_THAT(r.summary, Catch::EndsWith("; the log was rotated"));
+
+  // Rotated to a dated name in the same directory: found by inode too.
+  std::filesystem::rename(log, dir / "app.log-20261202");
+  append(dir / "app.log-20261202", "i ERROR after the rename\n");
+  it::write_file(log, "");
+  r = step();
+  CHECK(r.details["rotated"]["path"] == (dir / "app.log-20261202").string());
+  CHECK(metric(r, "matches").value == 1);
+
+  // Truncated and written again (shorter than the offset): read from the start.
+  it::write_file(log, "j ERROR long line to get an offset\nk more\n");
+  step();
+  it::write_file(log, "l ERROR\n");
+  r = step();
+  CHECK(r.details["reason"] == "truncated");
+  CHECK(metric(r, "matches").value == 1);
+
+  // A file that is gone: unknown on both, the remote one naming the target.
+  std::filesystem::remove(log);
+  Result local = run(*checks.local);
+  Result remote = round(*host, *checks.remote);
+  CHECK(local.status == Status::kUnknown);
+  CHECK(remote.status == Status::kUnknown);
+  CHECK(local.summary == "cannot open " + log.string() + ": No such file or directory");
+  CHECK(remote.summary == "ssh box (127.0.0.1:" + std::to_string(sshd.port()) + "): cannot open " +
+                              log.string() + ": No such file or directory");
+}
+
+TEST_CASE("the stat output of a remote log file is parsed into its identity, size and head",
+          "[ssh][log_scan]") {
+  auto now = parse_log_stat("2049 131 5000\nfirst bytes\nof the file");
+  REQUIRE(now);
+  CHECK(now->dev == 2049);
+  CHECK(now->inode == 131);
+  CHECK(now->size == 5000);
+  CHECK(now->head == "first bytes\nof the file");
+  CHECK_FALSE(parse_log_stat("stat: cannot stat"));
+  CHECK_FALSE(parse_log_stat("1 2 3"));  // no newline: the command was cut short
 }

@@ -83,6 +83,9 @@ class CollectorProc {
     if (child_) child_->kill(sig);
   }
   bool running() { return child_ && child_->running(); }
+  void signal(int sig) const {
+    if (child_) child_->signal(sig);
+  }
 
   Http get(const std::string& path) const {
     return http("GET", url() + path, api_token_, "", "application/json",

@@ -13,6 +13,8 @@ TEST_CASE("a collector with an ssh target serves the target's results through th
   auto dir = scratch_dir("ssh-target");
   SshdServer sshd(dir / "sshd");
   CollectorProc collector(dir / "collector", "2s");
+  const auto app_log = dir / "app.log";
+  write_file(app_log, "ERROR before the first round: not counted\n");
   collector.append_config(
       "ssh:\n"
       "  workers: 2\n"
@@ -34,6 +36,10 @@ TEST_CASE("a collector with an ssh target serves the target's results through th
       "        - kind: exec\n"
       "          id: backup-job\n"
       "          command: [/bin/sh, -c, 'echo \"WARNING - backup 26h old | age=26h\"; exit 1']\n"
+      "        - kind: log_scan\n"
+      "          id: app-log\n"
+      "          path: " + app_log.string() + "\n"
+      "          pattern: ERROR\n"
       "    - id: gone-01\n"
       "      host: 127.0.0.1\n"
       "      port: " + std::to_string(free_port()) + "\n"
@@ -59,6 +65,20 @@ TEST_CASE("a collector with an ssh target serves the target's results through th
   CHECK(collector.check_status("appliance-01", "port:" + std::to_string(sshd.port())) == "ok");
   CHECK(collector.check_status("appliance-01", "backup-job") == "warning");
   CHECK(collector.check_status("gone-01", "ssh") == "critical");
+  // log_scan: the first round watched from the end; a line appended now is matched by a
+  // later round, so the poller kept the position between rounds.
+  CHECK(collector.check_status("appliance-01", "app-log") == "ok");
+  std::ofstream(app_log, std::ios::app) << "2026-12-02 03:00:01 ERROR disk quota exceeded\n";
+  CHECK(wait_until(20s, [&] { return collector.check_status("appliance-01", "app-log") == "warning"; }));
+  {
+    std::string summary;
+    const auto listed = collector.get_json("/api/v1/checks?host=appliance-01");
+    for (const auto& c : listed["checks"]) {
+      if (c["check"] == "app-log") summary = c["summary"].get<std::string>();
+    }
+    CHECK_THAT(summary, Catch::StartsWith("1 new line in " + app_log.string() + " matches 'ERROR'") &&
+                            Catch::Contains("disk quota exceeded"));
+  }
   CHECK(collector.check_status("gone-01", "load") == "unknown");
 
   auto checks = collector.get_json("/api/v1/checks?host=gone-01");

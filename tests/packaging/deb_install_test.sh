@@ -40,8 +40,17 @@ pass "cpack made $(basename "$AGENT_DEB") and $(basename "$COLLECTOR_DEB")"
 for deb in "$AGENT_DEB" "$COLLECTOR_DEB"; do
   name=$(dpkg-deb -f "$deb" Package)
   depends=$(dpkg-deb -f "$deb" Depends)
-  [[ "$depends" == *libc6* && "$depends" == *libsqlite3-0* && "$depends" == *adduser* ]] ||
-    fail "$name Depends lacks libc6/libsqlite3-0/adduser (dpkg-shlibdeps not run?): $depends"
+  [[ "$depends" == *libc6* && "$depends" == *adduser* ]] ||
+    fail "$name Depends lacks libc6/adduser (dpkg-shlibdeps not run?): $depends"
+  # SQLite: a dependency exactly when the binary links libsqlite3.so (the agent may carry
+  # SQLite inside, XJ_AGENT_STATIC_SQLITE).
+  bin=$BUILD/agent/xunjian-agent
+  [[ $name == xunjian-collector ]] && bin=$BUILD/collector/xunjian-collector
+  if readelf -d "$bin" | grep -q 'NEEDED.*libsqlite3'; then
+    [[ "$depends" == *libsqlite3-0* ]] || fail "$name links libsqlite3.so but does not depend on libsqlite3-0: $depends"
+  else
+    [[ "$depends" != *libsqlite3-0* ]] || fail "$name carries SQLite inside but depends on libsqlite3-0: $depends"
+  fi
   [[ "$depends" == *libyaml-cpp0.7* && "$depends" == *libssl3* ]] || fail "$name Depends: $depends"
   [[ "$(dpkg-deb -f "$deb" Architecture)" == amd64 ]] || fail "$name is not amd64"
   # Listings go to variables first: grep -q closing a pipe early fails it under pipefail.
@@ -89,7 +98,12 @@ getent passwd xunjian >/dev/null || fail "postinst made no xunjian user"
   fail "xunjian user has a login shell: $(getent passwd xunjian)"
 [[ "$(stat -c %U:%G:%a /var/lib/xunjian)" == xunjian:xunjian:750 ]] || fail "/var/lib/xunjian is $(stat -c %U:%G:%a /var/lib/xunjian)"
 [[ "$(stat -c %G:%a /etc/xunjian/agent.yaml)" == xunjian:640 ]] || fail "agent.yaml is $(stat -c %G:%a /etc/xunjian/agent.yaml)"
-pass "system user xunjian (no login), /var/lib/xunjian xunjian:xunjian 0750"
+[[ "$(stat -c %U:%G:%a /var/log/xunjian)" == xunjian:xunjian:750 ]] || fail "/var/log/xunjian is $(stat -c %U:%G:%a /var/log/xunjian 2>&1)"
+pass "system user xunjian (no login), /var/lib/xunjian and /var/log/xunjian xunjian:xunjian 0750"
+for u in xunjian-agent xunjian-collector; do
+  grep -qx 'LogsDirectory=xunjian' /lib/systemd/system/$u.service || fail "$u.service does not make /var/log/xunjian writable"
+done
+grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' /lib/systemd/system/xunjian-collector.service || fail "collector unit has no reload (log reopen)"
 
 if command -v systemd-analyze >/dev/null; then
   # The units must parse; missing binaries would be reported too, so this runs after install.
@@ -114,6 +128,21 @@ set -e
 grep -q "memory" "$WORK/check.out" || { cat "$WORK/check.out"; fail "check printed no memory row"; }
 pass "installed binaries: --version, validate of the shipped configs and a check run as user xunjian"
 
+# log_file: as the service user the agent writes its log under /var/log/xunjian. The config
+# is in /tmp: the build tree may not be readable by the xunjian user.
+LOGCFG=$(mktemp /tmp/xj-agent-logfile.XXXXXX)
+sed -e 's|^  # log_file: |  log_file: |' -e 's|^  metrics_listen: .*|  metrics_listen: off|' \
+  /etc/xunjian/agent.yaml >"$LOGCFG"
+chmod 0644 "$LOGCFG"
+grep -q '^  log_file: {path: /var/log/xunjian/agent.log' "$LOGCFG" || fail "the shipped agent.yaml has no log_file example"
+set +e
+runuser -u xunjian -- timeout -s TERM 5 /usr/bin/xunjian-agent run -c "$LOGCFG" >"$WORK/run.out" 2>&1
+set -e
+rm -f "$LOGCFG"
+grep -q 'event=agent_started' /var/log/xunjian/agent.log 2>/dev/null || { cat "$WORK/run.out"; fail "the agent wrote no start line to /var/log/xunjian/agent.log"; }
+[[ "$(stat -c %U /var/log/xunjian/agent.log)" == xunjian ]] || fail "agent.log is owned by $(stat -c %U /var/log/xunjian/agent.log)"
+pass "log_file: the agent as user xunjian logs to /var/log/xunjian/agent.log"
+
 # A conffile edited by the operator survives a reinstall of the same package.
 echo "# edited on site" >>/etc/xunjian/agent.yaml
 dpkg -i --force-confold "$AGENT_DEB" >"$WORK/dpkg2.log" 2>&1 || { cat "$WORK/dpkg2.log"; fail "reinstall failed"; }
@@ -122,11 +151,12 @@ pass "an edited conffile survives reinstalling"
 
 # 5. Purge: nothing of ours is left.
 mkdir -p /var/lib/xunjian/log_scan && touch /var/lib/xunjian/spool.db /var/lib/xunjian/collector.db
+touch /var/log/xunjian/agent.log.1 /var/log/xunjian/collector.log /var/log/xunjian/collector.log.2
 dpkg --purge xunjian-agent xunjian-collector >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; fail "dpkg --purge failed"; }
 for f in /usr/bin/xunjian-agent /usr/bin/xunjian-collector /usr/bin/xunjianctl /etc/xunjian \
-         /lib/systemd/system/xunjian-agent.service /var/lib/xunjian; do
+         /lib/systemd/system/xunjian-agent.service /var/lib/xunjian /var/log/xunjian; do
   [[ ! -e $f ]] || fail "$f is left after purge"
 done
 getent passwd xunjian >/dev/null && fail "the xunjian user is left after purging both packages"
-pass "purge removed binaries, configs, state and the xunjian user"
+pass "purge removed binaries, configs, state, logs and the xunjian user"
 echo "PASS"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "xj/checks/registry.hpp"
+#include "xj/common/logging.hpp"
 
 namespace xj {
 
@@ -47,6 +48,7 @@ struct AgentConfig {
   Labels labels;
   std::filesystem::path state_dir = "/var/lib/xunjian";
   std::string log_level = "info";
+  LogFileOptions log_file;                         // agent.log_file; stderr when absent
   std::string metrics_listen = "127.0.0.1:9465";  // "" or "off" disables /metrics
   std::size_t threads = 4;                         // blocking work (DB drivers, exec)
   std::uint64_t spool_max_bytes = 256ull << 20;    // beyond this the oldest results go (gap recorded)

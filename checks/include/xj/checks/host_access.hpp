@@ -1,7 +1,7 @@
 // Where a host check reads the machine it inspects when that machine is not the one it runs
 // on. The agent's checks read their own host directly (CheckEnv::host is null); the
 // collector's agentless targets hand the same checks an SshHost (xj/checks/ssh_host.hpp) that
-// runs standard commands (`cat`, `stat`, `getconf`) over one SSH session. What comes back goes
+// runs standard commands (`cat`, `stat`, `getconf`, `dd`) over one SSH session. What comes back goes
 // through the same pure parsers and the same evaluation: one parser, two transports.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include "xj/checks/check.hpp"
 #include "xj/checks/disk_check.hpp"
 #include "xj/checks/file_age_check.hpp"
+#include "xj/checks/log_scan_check.hpp"
 #include "xj/common/expected.hpp"
 
 namespace xj {
@@ -65,6 +66,21 @@ class HostAccess {
   virtual Expected<GlobScan> scan_glob(const std::string& pattern, const RunContext& ctx) = 0;
   // Every process of the host.
   virtual Expected<ProcessSnapshot> processes(const RunContext& ctx) = 0;
+  // log_scan: the log file at path, opened once: device, inode, size and its first
+  // kLogHeadBytes bytes. Errors as the local check words them ("cannot open P: No such file
+  // or directory", "...: not a regular file"), prefixed with the host.
+  virtual Expected<LogFileNow> stat_log(const std::string& path, const RunContext& ctx) = 0;
+  // Up to n bytes at offset of the file at path, only while it is still inode `inode` (a file
+  // replaced in between is an error, never bytes of another file); short only at its end.
+  virtual Expected<std::string> read_log(const std::string& path, std::uint64_t inode,
+                                         std::uint64_t offset, std::size_t n,
+                                         const RunContext& ctx) = 0;
+  // A regular file in path's directory with this device and inode, `path.1` tried first
+  // (where a rotated log went); nullopt when there is none.
+  virtual Expected<std::optional<std::string>> find_log_inode(const std::string& path,
+                                                              std::uint64_t dev,
+                                                              std::uint64_t inode,
+                                                              const RunContext& ctx) = 0;
   // Runs argv (no shell interpretation of the arguments) with env added, in cwd when given.
   virtual Expected<HostCommandOutcome> run_command(const std::vector<std::string>& argv,
                                                    const std::map<std::string, std::string>& env,

@@ -75,6 +75,12 @@ class SshHost : public HostAccess {
   Expected<HostCommandOutcome> run_command(const std::vector<std::string>& argv,
                                            const std::map<std::string, std::string>& env,
                                            const std::string& cwd, const RunContext& ctx) override;
+  Expected<LogFileNow> stat_log(const std::string& path, const RunContext& ctx) override;
+  Expected<std::string> read_log(const std::string& path, std::uint64_t inode, std::uint64_t offset,
+                                 std::size_t n, const RunContext& ctx) override;
+  Expected<std::optional<std::string>> find_log_inode(const std::string& path, std::uint64_t dev,
+                                                      std::uint64_t inode,
+                                                      const RunContext& ctx) override;
 
   // Runs one shell command line on the target (the login shell interprets it).
   Expected<HostCommandOutcome> exec(const std::string& command_line, const RunContext& ctx,
@@ -98,5 +104,8 @@ GlobScan parse_glob_lines(const std::string& text);
 // P pid, S status, C cmdline with NUL and newline sent as \001 and \002, E exe, F open fds).
 // `user` is the SSH user: its session processes (sshd: USER...) above the dump are its own.
 ProcessSnapshot parse_process_dump(const std::string& text, const std::string& user);
+// What SshHost::stat_log has the target print: "<dev> <inode> <size> <file type>\n" and then
+// the file's first bytes as they are.
+Expected<LogFileNow> parse_log_stat(const std::string& text);
 
 }  // namespace xj

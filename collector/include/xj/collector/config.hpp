@@ -12,6 +12,7 @@
 #include "xj/collector/console_config.hpp"
 #include "xj/collector/http_server.hpp"
 #include "xj/collector/ssh_targets.hpp"
+#include "xj/common/logging.hpp"
 #include "xj/reports/contract.hpp"
 
 namespace xj {
@@ -24,6 +25,7 @@ struct CollectorConfig {
   std::chrono::milliseconds heartbeat{30'000};  // agents call at least this often
   int missed_heartbeats = 3;                    // silent this many heartbeats -> host:alive critical
   std::string log_level = "info";
+  LogFileOptions log_file;                      // collector.log_file; stderr when absent
   std::string timezone = "Asia/Shanghai";       // contract.timezone
   std::string customer;                         // contract.customer
   alerts::AlertsConfig alerts;                  // alerts: (off when absent)

@@ -1,6 +1,6 @@
 // Agentless targets: hosts without an agent that the collector inspects over SSH, on a
 // schedule from collector.yaml's `ssh:` section. Each target is a host id with the same host
-// checks an agent runs (disk, cpu, memory, load, process, port listening, file_age, exec), reading the
+// checks an agent runs (disk, cpu, memory, load, process, port listening, file_age, log_scan, exec), reading the
 // target through an SshHost. Their results carry the target as their host and go through the
 // same Store::ingest, alert pipeline and liveness as agent results.
 #pragma once
