@@ -408,6 +408,8 @@ CREATE TABLE login_failures(
   window_start INTEGER NOT NULL,
   locked_until INTEGER NOT NULL
 );
+)sql";
+
 // Personal channels (alerts/src/sms_channels.cpp, email_channel.cpp): outbox.fields holds the
 // alert's fields (severity, host, check, system, incident) as a JSON object, for SMS body
 // templates. Rows from before stay '{}'.
@@ -418,8 +420,8 @@ ALTER TABLE outbox ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
-  static const std::vector<const char*> list = {kV1,     kV2,     kLicences, kIncidents,   kSilences,
-                                                 kReports, kUsers, kOutboxFields};
+  static const std::vector<const char*> list = {kV1,      kV2,    kLicences,    kIncidents,
+                                                 kSilences, kReports, kUsers, kOutboxFields};
   return list;
 }
 

@@ -442,6 +442,8 @@ TEST_CASE("acknowledging the incident before the escalation delay means no secon
   std::this_thread::sleep_for(9s);  // past the 6s delay
   CHECK(rx2.accepted("wecom").empty());
   CHECK(rx.accepted("wecom").size() == 1);
+}
+
 TEST_CASE("Alertmanager's webhook becomes one alert, one incident and one recovery") {
   // The real payload shape (Alertmanager webhook version 4) from tests/fixtures/alertmanager.
   auto dir = scratch_dir("alerts-e2e-alertmanager");
