@@ -156,6 +156,8 @@ std::vector<Delivery> Routing::deliveries(const Target& t, std::int64_t at_ms,
       add({ch, "", ""});
       continue;
     }
+    // No person named: the channel's own to: list (the channel fills it in when it enqueues).
+    if (ids.empty()) add({ch, "", ""});
     for (const auto& id : ids) {
       auto p = people.find(id);
       if (p == people.end()) continue;

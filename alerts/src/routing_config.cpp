@@ -108,8 +108,8 @@ void check_target(const ConfigSection& s, const Target& t, const AlertsConfig& c
     auto c = std::find_if(cfg.channels.begin(), cfg.channels.end(),
                           [&](const auto& x) { return x.name == ch; });
     if (!person_addressed(c->type)) continue;
-    if (t.people.empty())
-      s.fail("to", "channel '" + ch + "' sends to people: name them in to: (ids or on_duty)");
+    if (t.people.empty() && c->to.empty())
+      s.fail("to", "channel '" + ch + "' sends to people: name them in to: (ids or on_duty), or give the channel a to: list");
     for (const auto& id : who) {
       if (address_of(cfg.people.at(id), c->type).empty()) {
         s.fail("to", "person '" + id + "' has no " + (c->type == "email" ? "email" : "phone") +

