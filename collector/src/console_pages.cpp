@@ -1,5 +1,7 @@
 #include "xj/collector/console_pages.hpp"
 
+#include <ctime>
+
 #include <spdlog/spdlog.h>
 
 #include "detail/console_render.hpp"
@@ -179,6 +181,13 @@ HttpResponse ConsolePages::page(const HttpRequest& request, const ConsoleViewer&
   view["is_admin"] = viewer.role == Role::kAdmin && !viewer.user.empty();
   view["now"] = detail::local_time(c.now_ms);
   view["now_ms"] = c.now_ms;
+  // The page's scripts show times in the collector's zone, as the server-rendered ones are.
+  {
+    const std::time_t t = static_cast<std::time_t>(c.now_ms / 1000);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    view["tz_offset_min"] = tm.tm_gmtoff / 60;
+  }
   if (!view.contains("title")) {
     view["title"] = detail::label_of(t, v.page == "message" ? "not_found" : v.page);
     if (v.page == "message") view["title"] = view["message_title"];

@@ -2,11 +2,13 @@
 // and page (read straight from the Store).
 #include <algorithm>
 #include <ctime>
+#include <limits>
 #include <map>
 
 #include "detail/console_views.hpp"
 #include "xj/alerts/alert_pipeline.hpp"
 #include "xj/alerts/alert_store.hpp"
+#include "xj/common/duration.hpp"
 #include "xj/reports/svg_chart.hpp"
 
 namespace xj::detail {
@@ -25,21 +27,38 @@ std::string label_value(const Labels& l, const std::string& key) {
   return it == l.end() ? "" : it->second;
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+xj::DurationWords duration_words(const json& t) {
+  auto word = [&](const char* key) {
+    std::string w = label_of(t, key);
+    while (!w.empty() && w.front() == ' ') w.erase(w.begin());
+    return w;
+  };
+  return {word("unit_d"), word("unit_h"), word("unit_min"), word("unit_s")};
 }
 
-json metric_view(const Metric& m) {
+// When a threshold alerts, in the metric's own unit: "~:85" on a percentage reads "> 85 %",
+// "1:" on a count "< 1". Nagios ranges are for configs, not for the person on the page.
+std::string condition_text(const json& t, const Range& r, const std::string& unit) {
+  const auto w = duration_words(t);
+  auto q = [&](double v) { return xj::format_quantity(v, unit, w); };
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (r.inverted()) return q(r.start()) + " – " + q(r.end());
+  if (r.start() == -kInf) return "> " + q(r.end());
+  if (r.end() == kInf) return "< " + q(r.start());
+  // "10" is 0:10; below 0 is not what such a threshold is written for.
+  if (r.start() == 0) return "> " + q(r.end());
+  return "< " + q(r.start()) + " " + label_of(t, "or") + " > " + q(r.end());
+}
+
+json metric_view(const json& t, const Metric& m) {
   std::string labels;
   for (const auto& [k, v] : m.labels) labels += (labels.empty() ? "" : ", ") + k + "=" + v;
   const Status s = m.evaluate();
   return json{{"name", m.name},
-              {"value", number(m.value) + (m.unit.empty() ? "" : " " + m.unit)},
+              {"value", xj::format_quantity(m.value, m.unit, duration_words(t))},
               {"labels", labels},
-              {"warn", m.warn ? m.warn->str() : ""},
-              {"crit", m.crit ? m.crit->str() : ""},
+              {"warn", m.warn ? condition_text(t, *m.warn, m.unit) : ""},
+              {"crit", m.crit ? condition_text(t, *m.crit, m.unit) : ""},
               {"bad", s != Status::kOk}};
 }
 
@@ -56,7 +75,7 @@ json check_view(const PageContext& c, const CheckRow& r, bool with_metrics) {
   j["host_url"] = "/console/hosts/" + url_encode(r.host);
   if (with_metrics) {
     json ms = json::array();
-    for (const auto& m : r.metrics) ms.push_back(metric_view(m));
+    for (const auto& m : r.metrics) ms.push_back(metric_view(c.t, m));
     j["metrics"] = std::move(ms);
   }
   return j;
@@ -262,6 +281,18 @@ json incident_brief(const PageContext& c, const alerts::Incident& i) {
   j["repair_due"] = local_time(i.repair_due_ms);
   j["repair_running"] = i.resolved_ms == 0 && i.repair_due_ms > 0;
   j["repair_due_ms"] = i.repair_due_ms;
+  // A stopped clock says how long it took and whether the contract's deadline was met.
+  const auto took = [&](std::int64_t end) {
+    return xj::format_quantity(static_cast<double>((end - i.opened_ms + 500) / 1000), "s", duration_words(c.t));
+  };
+  if (responded > 0 && i.respond_due_ms > 0) {
+    j["respond_took"] = took(responded);
+    j["respond_met"] = !i.respond_breached;
+  }
+  if (i.resolved_ms > 0 && i.repair_due_ms > 0) {
+    j["repair_took"] = took(i.resolved_ms);
+    j["repair_met"] = !i.repair_breached;
+  }
   return j;
 }
 
@@ -318,7 +349,7 @@ json host_charts(const PageContext& c, const std::string& host, const std::vecto
     // One x position per point of the longest series, at most 96 (every 15 minutes of a day).
     reports::Chart chart;
     chart.title = r.check + " · " + metric + (series[0].unit.empty() ? "" : " (" + series[0].unit + ")");
-    chart.width = 560;
+    chart.width = 460;
     chart.height = 180;
     const auto& longest = *std::max_element(series.begin(), series.end(), [](const Series& a, const Series& b) {
       return a.points.size() < b.points.size();

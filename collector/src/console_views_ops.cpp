@@ -201,6 +201,8 @@ PageView reports_page(const PageContext& c) {
   }
   p.view["notes"] = std::move(notes);
   p.view["notes_period"] = period;
+  // "month-2026-12" is the key the API takes; the page shows the month.
+  p.view["notes_period_label"] = period.rfind("month-", 0) == 0 ? period.substr(6) : period;
   p.view["today"] = today.substr(0, 10);
   p.view["this_month"] = today.substr(0, 7);
   return p;

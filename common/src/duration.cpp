@@ -1,5 +1,6 @@
 #include "xj/common/duration.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -137,6 +138,77 @@ std::string format_size(std::uint64_t bytes) {
   if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
   else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   return buf;
+}
+
+namespace {
+
+std::string plain_number(double v) {
+  char buf[64];
+  if (!std::isfinite(v)) return std::isnan(v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf");
+  if (v == std::trunc(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else if (std::fabs(v) >= 1e15 || std::fabs(v) < 1e-4) {
+    std::snprintf(buf, sizeof buf, "%.3e", v);
+  } else {
+    // Four significant digits, but never exponent form for ordinary magnitudes.
+    const int whole = v == 0 ? 1 : static_cast<int>(std::floor(std::log10(std::fabs(v)))) + 1;
+    std::snprintf(buf, sizeof buf, "%.*f", std::max(0, 4 - whole), v);
+    std::string s = buf;
+    if (s.find('.') != std::string::npos) {
+      while (s.back() == '0') s.pop_back();
+      if (s.back() == '.') s.pop_back();
+    }
+    return s;
+  }
+  return buf;
+}
+
+std::string with_unit(const std::string& n, std::string_view unit) {
+  return unit.empty() ? n : n + " " + std::string(unit);
+}
+
+// 3 d 4 h, 2 h 5 min, 12 min, 45 s: the two largest parts, as on a clock face.
+std::string long_duration(double seconds, const DurationWords& w) {
+  const bool neg = seconds < 0;
+  auto s = static_cast<std::int64_t>(std::llround(std::fabs(seconds)));
+  const std::int64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60, sec = s % 60;
+  auto part = [](std::int64_t n, const std::string& word) { return std::to_string(n) + " " + word; };
+  std::string out;
+  if (d > 0) out = part(d, w.day) + (h > 0 ? " " + part(h, w.hour) : "");
+  else if (h > 0) out = part(h, w.hour) + (m > 0 ? " " + part(m, w.minute) : "");
+  else if (m > 0) out = part(m, w.minute) + (sec > 0 ? " " + part(sec, w.second) : "");
+  else out = part(sec, w.second);
+  return neg ? "-" + out : out;
+}
+
+}  // namespace
+
+std::string format_quantity(double v, std::string_view unit, const DurationWords& words) {
+  if (!std::isfinite(v)) return with_unit(plain_number(v), unit);
+  if (unit == "B") {
+    const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double a = std::fabs(v);
+    int u = 0;
+    while (a >= 1024 && u < 5) a /= 1024, ++u;
+    if (u == 0) return plain_number(v) + " B";
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s%.*f %s", v < 0 ? "-" : "", a < 10 ? 2 : 1, a, units[u]);
+    return buf;
+  }
+  if (unit == "%") {
+    char buf[48];
+    // Two decimals where one would round up to a full 100 % that is not reached.
+    std::snprintf(buf, sizeof buf, "%.*f", v < 100 && v >= 99.95 ? 2 : 1, v);
+    std::string s = buf;
+    if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+    return s + " %";
+  }
+  if (unit == "s" && std::fabs(v) >= 60) return long_duration(v, words);
+  if (unit == "ms" && std::fabs(v) >= 60'000) return long_duration(v / 1000, words);
+  if (unit == "ms" && std::fabs(v) >= 1000) return plain_number(v / 1000) + " " + words.second;
+  if (unit == "s") return plain_number(v) + " " + words.second;
+  if (unit == "d") return plain_number(v) + " " + words.day;
+  return with_unit(plain_number(v), unit);
 }
 
 std::optional<double> parse_percent(std::string_view text) {

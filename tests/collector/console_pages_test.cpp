@@ -164,6 +164,9 @@ TEST_CASE("the host page shows each check with its metrics and thresholds, statu
   REQUIRE(r.status == 200);
   CHECK(r.body.find("used_pct") != std::string::npos);
   CHECK(r.body.find("<b>95 %</b>") != std::string::npos);
+  // Thresholds read as the condition that alerts, in the metric's unit, not as Nagios ranges.
+  CHECK(r.body.find("警告条件 &gt; 80 %") != std::string::npos);
+  CHECK(r.body.find("严重条件 &gt; 90 %") != std::string::npos);
   CHECK(r.body.find("mount=/data") != std::string::npos);
   CHECK(r.body.find("billing") != std::string::npos);
   CHECK(r.body.find("<svg") != std::string::npos);      // the 24 h chart of used_pct
@@ -173,6 +176,24 @@ TEST_CASE("the host page shows each check with its metrics and thresholds, statu
   auto check = f.get("/console/check", {{"host", "web-01"}, {"check", "disk:/data"}});
   REQUIRE(check.status == 200);
   CHECK(check.body.find("disk:/data summary") != std::string::npos);
+}
+
+TEST_CASE("metric values read as a person reads them: bytes in binary units, long durations, lower bounds") {
+  ConsoleFixture f("console-units");
+  Metric free_bytes{"free_bytes", 16640400000, "B", {{"mount", "/"}}, Range::below(20.0 * (1ull << 30)), std::nullopt};
+  Metric uptime{"uptime_s", 3 * 86400 + 4 * 3600 + 12, "s", {}, std::nullopt, std::nullopt};
+  Metric count{"count", 0, "", {}, std::nullopt, Range::parse_nagios("1:").value()};
+  f.ingest("web-01", {check_result("disk", "disk", Status::kWarning, kNow - 60'000, {free_bytes}),
+                      check_result("proc:nginx", "process", Status::kCritical, kNow - 60'000, {uptime, count})});
+  auto r = f.get("/console/hosts/web-01");
+  REQUIRE(r.status == 200);
+  CHECK(r.body.find("<b>15.5 GiB</b>") != std::string::npos);       // not 1.66404e+10 B
+  CHECK(r.body.find("警告条件 &lt; 20.0 GiB") != std::string::npos);  // not 21474836480:
+  CHECK(r.body.find("<b>3 天 4 小时</b>") != std::string::npos);
+  CHECK(r.body.find("严重条件 &lt; 1") != std::string::npos);         // not 1:
+  auto en = f.get("/console/hosts/web-01", {{"lang", "en"}});
+  CHECK(en.body.find("<b>3 d 4 h</b>") != std::string::npos);
+  CHECK(en.body.find("critical when &lt; 1") != std::string::npos);
 }
 
 TEST_CASE("text from agents is escaped in the pages") {

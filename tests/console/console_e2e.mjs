@@ -131,7 +131,7 @@ async function main() {
     });
     check(await op.page.locator('.countdown[data-deadline]').count() >= 1, 'the incident\'s deadlines count down');
     const countdown = await op.page.locator('.countdown[data-deadline]').first().innerText();
-    check(/\d+min/.test(countdown), `the countdown reads as time left (${countdown})`);
+    check(/^剩余 (\d+ 天 )?(\d+ 小时 )?\d+ 分钟$/.test(countdown), `the countdown reads as time left, in Chinese (${countdown})`);
     await shots(op.page, 'overview');
 
     log('the host page shows the check and its metrics');
@@ -208,6 +208,65 @@ async function main() {
     check(message.length > 0, 'the login page shows the server\'s refusal');
     check(new URL(lp.url()).pathname === '/console/login', 'wangwu is still on the login page');
     console.log(`[console-e2e] after the lockout the page says: ${message}`);
+
+    log('admin sees wangwu locked on the users page and unlocks them; then makes them a viewer');
+    await admin.page.goto(base + '/console/users');
+    const wRow = admin.page.locator('#users-table tbody tr:has(td:text-is("wangwu"))');
+    await wRow.waitFor();
+    check((await wRow.innerText()).includes('已锁定'), `the users page shows wangwu locked: ${await wRow.innerText()}`);
+    await Promise.all([
+      admin.page.waitForResponse((r) => r.url().endsWith('/api/v1/users/wangwu/unlock') && r.status() === 200),
+      wRow.locator('button:text-is("解锁")').click(),
+    ]);
+    await eventually(10_000, 'the row no longer says locked', async () => !(await wRow.innerText()).includes('已锁定'));
+    check((await wRow.locator('select option:checked').innerText()) === '运维', 'the role selector names roles in Chinese');
+    await wRow.locator('select').selectOption('viewer');
+    await Promise.all([
+      admin.page.waitForResponse((r) => r.url().endsWith('/api/v1/users/wangwu/role') && r.status() === 200),
+      wRow.locator('button:text-is("设置角色")').click(),
+    ]);
+    const users = JSON.parse((await apiFromPage(admin.page, 'GET', '/api/v1/users')).body).users;
+    const wangwu = users.find((u) => (u.name || u.user) === 'wangwu');
+    check(wangwu && wangwu.role === 'viewer' && !Number(wangwu.locked_until || 0), `wangwu is an unlocked viewer now: ${JSON.stringify(wangwu)}`);
+
+    log('admin registers a licence on the licences page and renews it');
+    await admin.page.goto(base + '/console/licences');
+    const lform = admin.page.locator('form[data-url="/api/v1/licences"]');
+    const inDays = (d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10);
+    await lform.locator('input[name="product"]').fill('达梦数据库 DM8 企业版');
+    await lform.locator('input[name="holder"]').fill('某某市大数据中心');
+    await lform.locator('input[name="expiry"]').fill(inDays(20));
+    await Promise.all([admin.page.waitForEvent('load'), lform.locator('button[type="submit"]').click()]);
+    const lrow = admin.page.locator('tr:has(td:text-is("达梦数据库 DM8 企业版"))');
+    await lrow.waitFor();
+    check((await lrow.getAttribute('class') || '').includes('urgent'), 'a licence 20 days from expiry is marked urgent');
+    const daysBefore = Number(await lrow.locator('td b').first().innerText());
+    check(daysBefore >= 19 && daysBefore <= 20, `it has 19-20 days left (${daysBefore})`);
+    await lrow.locator('form input[name="expiry"]').fill(inDays(400));
+    await Promise.all([admin.page.waitForEvent('load'), lrow.locator('form button[type="submit"]').click()]);
+    const daysAfter = Number(await admin.page.locator('tr:has(td:text-is("达梦数据库 DM8 企业版")) td b').first().innerText());
+    check(daysAfter >= 399 && daysAfter <= 400, `after renewal it has 399-400 days left (${daysAfter})`);
+    await shots(admin.page, 'licences');
+
+    log('admin writes a next-month plan note on the reports page');
+    await admin.page.goto(base + '/console/reports');
+    await admin.page.fill('#note-form input[name="text"]', '升级达梦数据库补丁');
+    await Promise.all([admin.page.waitForEvent('load'), admin.page.click('#note-form button[type="submit"]')]);
+    await admin.page.waitForSelector('li:has-text("升级达梦数据库补丁")');
+    check((await admin.page.locator('li:has-text("升级达梦数据库补丁")').innerText()).includes(adminUser), 'the note names its author');
+    check(!(await admin.page.locator('label[data-for-kind="monthly"]').isVisible()), 'the report form shows only the weekly fields for a weekly report');
+
+    log('the audit page lists the console\'s actions under the person and verifies the chain');
+    await admin.page.goto(base + '/console/audit');
+    const auditText = await admin.page.locator('table').innerText();
+    for (const action of ['user.unlock', 'user.role', 'licence']) {
+      check(auditText.includes(action), `the audit page lists ${action}: ${auditText.slice(0, 600)}`);
+    }
+    check(auditText.includes(adminUser), `the audit page names ${adminUser}`);
+    await admin.page.click('#verify-audit');
+    await admin.page.waitForFunction(() => document.getElementById('verify-result').textContent.length > 0);
+    const verdict = await admin.page.locator('#verify-result').innerText();
+    check(verdict.startsWith('审计链完整'), `verifying the chain from the page says it is intact: ${verdict}`);
 
     log('logging out ends the session');
     await op.page.goto(base + '/console/');

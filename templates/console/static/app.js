@@ -109,13 +109,18 @@
     });
   }
 
+  // "2026-12-02 11:34" in the collector's zone (data-tz-offset), like the server-rendered times.
+  const tzOffsetMs = Number(document.body.dataset.tzOffset || 0) * 60000;
+  const when = (ms) => new Date(Number(ms) + tzOffsetMs).toISOString().slice(0, 16).replace('T', ' ');
+
   // "剩余 1 小时 12 分" / "已超时 5 分": from the server's clock (data-now) so a wrong phone
   // clock does not move deadlines.
   const skew = Number(document.body.dataset.now || Date.now()) - Date.now();
   function span(ms) {
     const m = Math.floor(Math.abs(ms) / 60000);
     const d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), min = m % 60;
-    return (d ? d + 'd ' : '') + (d || h ? h + 'h ' : '') + min + 'min';
+    // The unit words carry their own leading space (" 小时", " h").
+    return ((d ? d + S('unitD') + ' ' : '') + (d || h ? h + S('unitH') + ' ' : '') + min + S('unitMin')).trim();
   }
   function tick() {
     const now = Date.now() + skew;
@@ -199,15 +204,15 @@
       for (const role of ['viewer', 'operator', 'admin']) {
         const o = document.createElement('option');
         o.value = role;
-        o.textContent = role;
+        o.textContent = S('role' + role[0].toUpperCase() + role.slice(1));
         o.selected = u.role === role;
         select.appendChild(o);
       }
       roleTd.appendChild(select);
       const locked = Number(u.locked_until || 0) > 0;
-      cell(tr, u.disabled ? S('disabled') : locked ? S('locked') + ' → ' + new Date(u.locked_until).toLocaleString()
+      cell(tr, u.disabled ? S('disabled') : locked ? S('locked') + ' → ' + when(u.locked_until)
                                                    : S('active'), heads[2]);
-      cell(tr, u.created ? new Date(u.created).toLocaleString() : '', heads[3]);
+      cell(tr, u.created ? when(u.created) : '', heads[3]);
       const actions = cell(tr, '');
       const act = (label, verb, body) => {
         const b = document.createElement('button');

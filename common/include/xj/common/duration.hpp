@@ -22,6 +22,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 // "1.5 GiB", "512 B".
 std::string format_size(std::uint64_t bytes);
 
+// A metric's value as a person reads it, by its unit: bytes in binary units ("15.5 GiB"),
+// seconds and milliseconds as a duration once they are long ("3 d 4 h", "2.5 s"), percentages
+// with one decimal ("11.7 %"); other units and plain numbers in the shortest form of up to
+// four significant digits, whole numbers in full ("1234567", "0.1235", "42 kB").
+// `day`, `hour`, `minute` are the duration words ("d", "h", "min" or "天", "小时", "分钟").
+struct DurationWords {
+  std::string day = "d", hour = "h", minute = "min", second = "s";
+};
+std::string format_quantity(double value, std::string_view unit, const DurationWords& words = {});
+
 // "85%" or "85" -> 85.0
 std::optional<double> parse_percent(std::string_view text);
 
