@@ -7,11 +7,11 @@
 #   bench/console_bench.sh                     1000 hosts x 30 checks, 50 runs
 #   bench/console_bench.sh --hosts 200 --runs 10
 #
-# Builds a Release console_bench in build-console-rel (XJ_BENCH_BUILD_DIR to change it).
+# Builds a Release console_bench in build-bench-rel (XJ_BENCH_BUILD_DIR to change it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_DIR=${XJ_BENCH_BUILD_DIR:-build-console-rel}
+BUILD_DIR=${XJ_BENCH_BUILD_DIR:-build-bench-rel}
 JOBS=${XJ_BENCH_JOBS:-2}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DXJ_BENCH=ON -DXJ_TESTS=OFF \
   -DXJ_WERROR=OFF >/dev/null

@@ -10,11 +10,11 @@
 #   bench/report_bench.sh --hosts 50        a smaller fleet while iterating
 #   bench/report_bench.sh --runs 5 --no-pdf
 #
-# Builds a Release report_bench in build-report-rel (XJ_BENCH_BUILD_DIR to change it).
+# Builds a Release report_bench in build-bench-rel (XJ_BENCH_BUILD_DIR to change it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_DIR=${XJ_BENCH_BUILD_DIR:-build-report-rel}
+BUILD_DIR=${XJ_BENCH_BUILD_DIR:-build-bench-rel}
 JOBS=${XJ_BENCH_JOBS:-2}
 HOSTS=500 CHECKS=30 DAYS=31 RUNS=3 PDF=1
 while (($#)); do
