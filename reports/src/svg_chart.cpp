@@ -144,19 +144,25 @@ std::string line_chart(const Chart& c) {
   const Frame f = frame(c, svg);
   const double n = static_cast<double>(std::max<std::size_t>(1, c.x_labels.size()));
   for (std::size_t s = 0; s < c.series.size(); ++s) {
-    std::string path;
+    std::string path, dots;
     bool pen = false;
-    for (std::size_t i = 0; i < c.series[s].values.size(); ++i) {
-      const auto& v = c.series[s].values[i];
+    const auto& values = c.series[s].values;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const auto& v = values[i];
       if (!v) {
         pen = false;
         continue;
       }
       const double x = f.left + (static_cast<double>(i) + 0.5) * f.w() / n;
-      path += (pen ? "L" : "M") + num(x) + " " + num(f.y(std::clamp(*v, f.lo, f.hi))) + " ";
+      const double y = f.y(std::clamp(*v, f.lo, f.hi));
+      path += (pen ? "L" : "M") + num(x) + " " + num(y) + " ";
+      // A value with no neighbour draws no line (a new check's first hour): mark it with a dot.
+      if (!pen && (i + 1 >= values.size() || !values[i + 1])) {
+        dots += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"2.5\" fill=\"" + kColors[s % 6] + "\"/>";
+      }
       pen = true;
     }
-    svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + kColors[s % 6] + "\" stroke-width=\"1.5\"/>";
+    svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + kColors[s % 6] + "\" stroke-width=\"1.5\"/>" + dots;
   }
   return svg + "</svg>";
 }

@@ -50,6 +50,16 @@ TEST_CASE("charts are SVG with their labels escaped and gaps left open", "[repor
   CHECK(has(line, "可用率 &lt;daily&gt;"));
   CHECK(has(line, "区块链存证平台"));
   CHECK(line.find("L") == line.rfind("L"));  // no line across the missing day: M x y, M x y
+  // Values with no neighbour draw no line, so each gets a dot; joined values get none.
+  auto circles = [](const std::string& svg) {
+    std::size_t n = 0;
+    for (auto p = svg.find("<circle"); p != std::string::npos; p = svg.find("<circle", p + 1)) ++n;
+    return n;
+  };
+  CHECK(circles(line) == 2);
+  Chart joined = c;
+  joined.series[0].values[1] = 99.5;
+  CHECK(circles(line_chart(joined)) == 0);
   const std::string bars = bar_chart(c);
   CHECK(std::count(bars.begin(), bars.end(), '\n') == 0);
   CHECK(has(bars, "<rect"));
