@@ -183,6 +183,7 @@ PageView overview_page(const PageContext& c) {
     json j = status_view(c.t, s);
     j["checks"] = checks[std::string(to_string(s))];
     j["hosts"] = hosts[std::string(to_string(s))];
+    j["all_ok"] = s == Status::kOk;  // "N hosts all ok"; the others count hosts at worst this
     j["url"] = "/console/checks?status=" + std::string(to_string(s));
     counts.push_back(std::move(j));
   }

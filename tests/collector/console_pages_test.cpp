@@ -135,6 +135,9 @@ TEST_CASE("the overview counts checks by status and lists hosts down and critica
   // The critical tile: 2 critical checks (the disk and host:alive), on 2 hosts.
   CHECK(std::regex_search(r.body, std::regex(R"(tile st-critical[^>]*><span class="num">2</span>)")));
   CHECK(std::regex_search(r.body, std::regex(R"(tile st-warning[^>]*><span class="num">1</span>)")));
+  // Hosts per tile are hosts at that worst status: both are at critical, none is all ok.
+  CHECK(r.body.find("检查项 · 2 台主机最差为此状态") != std::string::npos);
+  CHECK(r.body.find("检查项 · 0 台主机全部正常") != std::string::npos);
   CHECK(r.body.find("disk:/data") != std::string::npos);
   CHECK(r.body.find("/console/hosts/db-01") != std::string::npos);
   CHECK(r.body.find("data-refresh=\"15\"") != std::string::npos);
