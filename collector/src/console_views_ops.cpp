@@ -201,6 +201,7 @@ PageView reports_page(const PageContext& c) {
                     {"url", "/api/v1/reports/" + std::to_string(a.id) + "/file"}, {"delivery", std::move(delivery)}});
   }
   p.view["reports"] = std::move(list);
+  p.view["may_deliver"] = c.src.reports->delivers();
   // The next monthly report's notes: the current month's key ("month-2026-12").
   const std::string today = local_time(c.now_ms);
   const std::string month_key = "month-" + today.substr(0, 7);
