@@ -1,6 +1,7 @@
 // E-mail over SMTP through libcurl (collector only: the agent does not link libcurl, see
-// docs/ARCHITECTURE.md). One message per recipient, plain UTF-8 text in base64, the subject
-// as RFC 2047 encoded-words; 5xx answers are final, 4xx and connection failures are retried.
+// docs/ARCHITECTURE.md). One message per recipient, plain UTF-8 text in base64 (with a report's
+// files as attachments), the subject as RFC 2047 encoded-words; 5xx answers are final, 4xx and
+// connection failures are retried.
 #include <curl/curl.h>
 
 #include <cstring>
@@ -56,7 +57,15 @@ class EmailChannel final : public Channel {
       o.error = "email channel '" + cfg_.name + "': the message has no recipient";
       return o;
     }
-    const std::string mail = build_email(m, cfg_.email.from, cfg_.email.subject_prefix, clock_());
+    // A delivered report's files: read at sending time and checked against the archive, so a
+    // file changed since would never go out as the report (final: retrying changes nothing).
+    auto attachments = load_attachments(m);
+    if (!attachments) {
+      o.retry = false;
+      o.error = who + attachments.error();
+      return o;
+    }
+    const std::string mail = build_email(m, cfg_.email.from, cfg_.email.subject_prefix, clock_(), *attachments);
     CURL* c = curl_easy_init();
     if (c == nullptr) {
       o.error = who + "cannot start libcurl";

@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "detail/signing.hpp"
 
@@ -16,6 +19,7 @@ bool plain_ascii(std::string_view s) {
 }
 
 std::string subject_of(const OutboxMessage& m) {
+  if (auto it = m.fields.find("subject"); it != m.fields.end() && !it->second.empty()) return it->second;
   std::string line = m.text.substr(0, m.text.find('\n'));
   std::size_t start = line.find_first_not_of("#> ");
   line = start == std::string::npos ? "" : line.substr(start);
@@ -65,7 +69,7 @@ std::string rfc5322_date(std::int64_t epoch_ms) {
 }
 
 std::string build_email(const OutboxMessage& m, std::string_view from, std::string_view prefix,
-                        std::int64_t now_ms) {
+                        std::int64_t now_ms, const std::vector<EmailAttachment>& attachments) {
   std::string body = m.text;
   if (body.empty() || body.back() != '\n') body += '\n';
   std::string crlf;  // the body with CRLF line ends, as SMTP carries text
@@ -73,21 +77,60 @@ std::string build_email(const OutboxMessage& m, std::string_view from, std::stri
     if (c == '\n' && (crlf.empty() || crlf.back() != '\r')) crlf += '\r';
     crlf += c;
   }
-  const std::string b64 = detail::base64(crlf);
+  const std::string message_id = detail::hex(detail::hmac_sha256("xunjian", m.idempotency_key)).substr(0, 32);
+  auto base64_lines = [](std::string_view bytes) {
+    const std::string b64 = detail::base64(bytes);
+    std::string out;
+    for (std::size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
+    return out;
+  };
   std::string mail;
   mail += "From: " + no_crlf(from) + "\r\n";
   mail += "To: " + no_crlf(m.recipient) + "\r\n";
-  mail += "Subject: " + encode_header_words(std::string(prefix) + subject_of(m)) + "\r\n";
+  mail += "Subject: " + encode_header_words(std::string(prefix) + no_crlf(subject_of(m))) + "\r\n";
   mail += "Date: " + rfc5322_date(now_ms) + "\r\n";
-  mail += "Message-ID: <" + detail::hex(detail::hmac_sha256("xunjian", m.idempotency_key)).substr(0, 32) +
-          "@xunjian>\r\n";
+  mail += "Message-ID: <" + message_id + "@xunjian>\r\n";
   mail += "MIME-Version: 1.0\r\n";
-  mail += "Content-Type: text/plain; charset=UTF-8\r\n";
-  mail += "Content-Transfer-Encoding: base64\r\n";
   mail += "X-Xunjian-Idempotency-Key: " + no_crlf(m.idempotency_key) + "\r\n";
-  mail += "\r\n";
-  for (std::size_t i = 0; i < b64.size(); i += 76) mail += b64.substr(i, 76) + "\r\n";
-  return mail;
+  if (attachments.empty()) {
+    mail += "Content-Type: text/plain; charset=UTF-8\r\n";
+    mail += "Content-Transfer-Encoding: base64\r\n\r\n";
+    return mail + base64_lines(crlf);
+  }
+  // The boundary cannot occur in base64 text (it has '=' and '_' around no base64 run).
+  const std::string boundary = "=_xunjian_" + message_id;
+  mail += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
+  mail += "This is a MIME message with attachments.\r\n";
+  mail += "--" + boundary + "\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+          "Content-Transfer-Encoding: base64\r\n\r\n" + base64_lines(crlf);
+  for (const auto& a : attachments) {
+    const std::string name = no_crlf(a.name);
+    mail += "--" + boundary + "\r\nContent-Type: " + no_crlf(a.content_type) + "; name=\"" + name + "\"\r\n" +
+            "Content-Disposition: attachment; filename=\"" + name + "\"\r\n" +
+            "Content-Transfer-Encoding: base64\r\n\r\n" + base64_lines(a.bytes);
+  }
+  return mail + "--" + boundary + "--\r\n";
+}
+
+Expected<std::vector<EmailAttachment>> load_attachments(const OutboxMessage& m) {
+  std::vector<EmailAttachment> out;
+  auto it = m.fields.find("attachments");
+  if (it == m.fields.end() || it->second.empty()) return out;
+  const auto list = nlohmann::json::parse(it->second, nullptr, false);
+  if (!list.is_array()) return make_error("the message's attachment list is not a JSON list");
+  for (const auto& a : list) {
+    const std::string path = a.value("path", ""), name = a.value("name", "");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error("attachment " + name + ": cannot read " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EmailAttachment att{name, a.value("type", "application/octet-stream"), ss.str()};
+    if (detail::hex(detail::sha256(att.bytes)) != a.value("sha256", "")) {
+      return make_error("attachment " + name + ": " + path + " no longer matches its archived SHA-256");
+    }
+    out.push_back(std::move(att));
+  }
+  return out;
 }
 
 }  // namespace xj::alerts

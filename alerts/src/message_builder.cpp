@@ -155,6 +155,7 @@ std::string plain_text(std::string_view md) {
       line.erase(f, gt - f + 1);
     }
     for (std::size_t f = line.find("</font>"); f != std::string::npos; f = line.find("</font>", f)) line.erase(f, 7);
+    for (std::size_t f = line.find("**"); f != std::string::npos; f = line.find("**", f)) line.erase(f, 2);  // bold
     out += line;
     if (end == md.size()) break;
     out += '\n';

@@ -28,6 +28,13 @@ std::string hmac_sha1(std::string_view key, std::string_view message) {
   return hmac(EVP_sha1(), key, message);
 }
 
+std::string sha256(std::string_view bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
 std::string random_hex(std::size_t bytes) {
   std::string raw(bytes, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));

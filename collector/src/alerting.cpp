@@ -23,13 +23,7 @@ Expected<std::unique_ptr<Alerting>> Alerting::open(const CollectorConfig& cfg, C
                                                          [] { return now_epoch_ms(); });
   a->pipeline_->restore();
   Alerting* self = a.get();
-  a->pipeline_->set_on_enqueued([self] {
-    {
-      std::lock_guard lock(self->mu_);
-      self->wake_ = true;
-    }
-    self->cv_.notify_all();
-  });
+  a->pipeline_->set_on_enqueued([self] { self->wake(); });
   if (metrics != nullptr) {
     a->pipeline_->set_on_store_error([metrics] { metrics->count_alert_store_error(); });
   }
@@ -54,6 +48,14 @@ void Alerting::on_batch(const IngestBatch& batch) {
   for (const auto& sr : batch.results) results.push_back(sr.result);
   if (results.empty()) return;
   pipeline_->on_results(alerts::Subject{batch.agent.id, batch.agent.labels}, results);
+}
+
+void Alerting::wake() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
 }
 
 void Alerting::start() { thread_ = std::thread([this] { loop(); }); }

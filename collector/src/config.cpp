@@ -1,5 +1,6 @@
 #include "xj/collector/config.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -20,6 +21,34 @@ bool valid_timezone(const std::string& tz) {
   if (tz.empty() || tz.find("..") != std::string::npos || tz.front() == '/') return false;
   std::error_code ec;
   return std::filesystem::is_regular_file("/usr/share/zoneinfo/" + tz, ec);
+}
+
+// contract.reports.deliver names channels of alerts.channels: checked here, where both are
+// known. A robot or SMS cannot carry the report itself, so it needs a link to it.
+void check_report_delivery(const ConfigSection& contract, const CollectorConfig& cfg) {
+  if (cfg.contract.deliver.empty()) return;
+  const ConfigSection r = contract.section("reports");
+  const YAML::Node list = r.node()["deliver"];
+  for (std::size_t i = 0; i < cfg.contract.deliver.size(); ++i) {
+    ConfigSection d(list[i], r.file(), r.where() + ".deliver[" + std::to_string(i) + "]");
+    if (!cfg.alerts.enabled) {
+      d.fail("channels", "reports are delivered through alerts.channels, but collector.yaml has no "
+                         "(enabled) alerts: section");
+    }
+    for (const auto& name : cfg.contract.deliver[i].channels) {
+      auto c = std::find_if(cfg.alerts.channels.begin(), cfg.alerts.channels.end(),
+                            [&](const alerts::ChannelConfig& x) { return x.name == name; });
+      if (c == cfg.alerts.channels.end()) d.fail("channels", "no channel named '" + name + "' in alerts.channels");
+      // No route names people for a report: the channel's own list is who gets it.
+      if (alerts::personal_channel_type(c->type) && c->to.empty()) {
+        d.fail("channels", "channel '" + name + "' sends to people: give it a to: list (the report's recipients)");
+      }
+      if (c->type != "email" && cfg.alerts.message.console_url.empty() && cfg.contract.report_url.empty()) {
+        d.fail("channels", "channel '" + name + "' gets a summary with a link to the full report: set "
+                           "alerts.console_url (or contract.reports.url)");
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -77,6 +106,7 @@ CollectorConfig load_collector_config(const std::string& path) {
                                   "' is not a time zone of the system tz database (like Asia/Shanghai)");
   }
   cfg.alerts = alerts::parse_alerts_config(root.section("alerts"));
+  check_report_delivery(contract, cfg);
 
   // The cross-node chain view (chain_view.hpp); lag defaults as FISCO's own tools judge.
   ConfigSection chains = root.section("chains");

@@ -6,6 +6,7 @@
 
 #include "detail/console_render.hpp"
 #include "detail/console_views.hpp"
+#include "xj/collector/report_api.hpp"
 
 namespace xj {
 
@@ -112,9 +113,18 @@ HttpResponse ConsolePages::operator()(const HttpRequest& request) const {
     }
     auto viewer = hooks_.session ? hooks_.session(request) : std::nullopt;
     if (!viewer) return redirect("/console/login?next=" + detail::url_encode(here(request)));
+    // A delivered report's link: the archived file itself, to a logged-in user.
+    if (const std::string rp = "/console/reports/"; p.rfind(rp, 0) == 0 && p.size() > rp.size() && src_.reports != nullptr) {
+      return archived_file_response(src_.reports->source(), p.substr(rp.size()));
+    }
     return page(request, *viewer, locale);
   }();
   if (hooks_.secure) hooks_.secure(out);
+  if (request.path.rfind("/console/reports/", 0) == 0 && out.status == 200) {
+    // The report is a standalone page: its inline CSS and SVG, nothing else (no script at all).
+    out.headers["Content-Security-Policy"] =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'";
+  }
   if (auto it = request.query.find("lang"); it != request.query.end() && (it->second == "en" || it->second == "zh-CN")) {
     out.headers["Set-Cookie"] = "xj_lang=" + it->second + "; Path=/console; SameSite=Strict; Max-Age=31536000";
   }

@@ -184,13 +184,24 @@ PageView reports_page(const PageContext& c) {
   PageView p{"reports"};
   json list = json::array();
   for (const auto& a : c.src.reports->source().archived("", 200)) {
+    // A report's deliveries are shown once, on its first file (the one that names the report).
+    json delivery = json::array();
+    if (a.id == a.report) {
+      for (const auto& m : c.src.reports->source().report_deliveries(a.report)) {
+        const std::string status(alerts::to_string(m.status));
+        delivery.push_back({{"channel", m.channel}, {"recipient", m.recipient}, {"status", status},
+                            {"status_label", label_of(c.t, "delivery_" + status)}, {"error", m.last_error},
+                            {"failed", m.status == alerts::DeliveryStatus::kFailed}});
+      }
+    }
     list.push_back({{"id", a.id}, {"period", a.period_key}, {"kind", a.kind},
                     {"kind_label", label_of(c.t, "report_" + a.kind)}, {"format", a.format},
                     {"created", local_time(a.created_ms)}, {"sha256", a.sha256},
                     {"size", std::to_string((a.bytes + 1023) / 1024) + " KiB"}, {"actor", a.actor},
-                    {"url", "/api/v1/reports/" + std::to_string(a.id) + "/file"}});
+                    {"url", "/api/v1/reports/" + std::to_string(a.id) + "/file"}, {"delivery", std::move(delivery)}});
   }
   p.view["reports"] = std::move(list);
+  p.view["may_deliver"] = c.src.reports->delivers();
   // The next monthly report's notes: the current month's key ("month-2026-12").
   const std::string today = local_time(c.now_ms);
   const std::string month_key = "month-" + today.substr(0, 7);

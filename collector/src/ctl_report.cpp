@@ -41,6 +41,7 @@ void add_report_command(CLI::App& report, ReportCommand& cmd) {
     c->add_option("--format", cmd.formats, "html,pdf,md,json (any of them, comma separated)")->capture_default_str();
     c->add_option("-o,--output", cmd.out_dir, "directory to write the files to")->capture_default_str();
     c->add_option("--locale", cmd.locale, "zh-CN or en (default: the contract's)");
+    c->add_flag("--deliver", cmd.deliver, "also deliver it through the channels of contract.reports.deliver");
   };
   cmd.weekly = report.add_subcommand("weekly", "weekly inspection report (巡检报告) of a week, Monday to Sunday");
   cmd.weekly->add_option("--date", cmd.date, "any day of the week (default: last week)");
@@ -96,6 +97,7 @@ int run_report_command(const ReportCommand& cmd, const CtlConnection& conn_in, c
   const std::int64_t now = now_epoch_ms();
   json body{{"formats", cmd.formats}};
   if (!cmd.locale.empty()) body["locale"] = cmd.locale;
+  if (cmd.deliver) body["deliver"] = true;
   if (*cmd.weekly) {
     body["kind"] = "weekly";
     body["date"] = cmd.date.empty() ? zone.format(now - 7 * 86'400'000LL).substr(0, 10) : cmd.date;

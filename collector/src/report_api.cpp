@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -37,7 +38,44 @@ json to_json(const ArchivedReport& a) {
   return {{"id", a.id},         {"period", a.period_key}, {"kind", a.kind},   {"format", a.format},
           {"from", a.from_ms},  {"to", a.to_ms},          {"path", a.path},   {"sha256", a.sha256},
           {"bytes", a.bytes},   {"created", a.created_ms}, {"actor", a.actor},
-          {"file", std::filesystem::path(a.path).filename().string()}};
+          {"file", std::filesystem::path(a.path).filename().string()}, {"report", a.report}};
+}
+
+json delivery_json(const std::vector<alerts::OutboxMessage>& rows) {
+  json out = json::array();
+  for (const auto& m : rows) {
+    json d{{"channel", m.channel}, {"recipient", m.recipient}, {"status", alerts::to_string(m.status)},
+           {"attempts", m.attempts}, {"created", m.created_ms}};
+    if (m.delivered_ms > 0) d["delivered"] = m.delivered_ms;
+    if (!m.last_error.empty()) d["error"] = m.last_error;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+HttpResponse archived_file_response(SqliteReportSource& source, const std::string& id_text) {
+  std::int64_t id = 0;
+  try {
+    std::size_t used = 0;
+    id = std::stoll(id_text, &used);
+    if (used != id_text.size()) throw std::invalid_argument(id_text);
+  } catch (...) {
+    return json_error(404, "no report '" + id_text + "'");
+  }
+  auto found = source.archived_report(id);
+  if (!found) return json_error(404, "no report " + id_text);
+  const ArchivedReport& a = *found;
+  std::ifstream in(a.path, std::ios::binary);
+  if (!in) return json_error(410, "report " + id_text + ": its file " + a.path + " is gone");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  HttpResponse r;
+  r.content_type = content_type_of(a.format);
+  r.body = ss.str();
+  if (sha256_hex(r.body) != a.sha256) {
+    return json_error(409, "report " + id_text + ": " + a.path + " no longer matches its archived SHA-256");
+  }
+  return r;
 }
 
 Expected<reports::Period> period_from_request(const json& body, const reports::UtcOffset& off) {
@@ -98,7 +136,14 @@ HttpResponse handle_report_api(const HttpRequest& req, ReportService& reports, S
   if (p == "/api/v1/reports") {
     if (!post) {
       json out = json::array();
-      for (const auto& a : reports.source().archived(query("period"), 1000)) out.push_back(to_json(a));
+      std::map<std::int64_t, json> deliveries;  // per report: every file of it shows the same
+      for (const auto& a : reports.source().archived(query("period"), 1000)) {
+        auto [it, fresh] = deliveries.try_emplace(a.report);
+        if (fresh) it->second = delivery_json(reports.source().report_deliveries(a.report));
+        json j = to_json(a);
+        j["delivery"] = it->second;
+        out.push_back(std::move(j));
+      }
       return ok_json({{"reports", out}});
     }
     const json body = json::parse(req.body, nullptr, false);
@@ -109,6 +154,13 @@ HttpResponse handle_report_api(const HttpRequest& req, ReportService& reports, S
     rr.period = *period;
     rr.actor = actor;
     rr.locale = str_field(body, "locale");
+    if (auto d = body.find("deliver"); d != body.end()) {
+      if (!d->is_boolean()) return json_error(400, "'deliver' must be true or false");
+      rr.deliver = d->get<bool>();
+      if (rr.deliver && !reports.delivers()) {
+        return json_error(400, "'deliver': contract.reports.deliver names no channels (or alerts: is off)");
+      }
+    }
     if (body.contains("formats")) {
       auto f = parse_report_formats(str_field(body, "formats"));
       if (!f) return json_error(400, "'formats': " + f.error());
@@ -119,36 +171,21 @@ HttpResponse handle_report_api(const HttpRequest& req, ReportService& reports, S
     auto made = reports.generate(rr);
     if (!made) return json_error(500, made.error());
     json out = json::array();
-    for (const auto& a : *made) out.push_back(to_json(a));
+    const json delivery = delivery_json(reports.source().report_deliveries(made->front().report));
+    for (const auto& a : *made) {
+      json j = to_json(a);
+      j["delivery"] = delivery;
+      out.push_back(std::move(j));
+    }
     store.audit(actor, "report.generate", "report:" + rr.period.key(),
-                json{{"formats", rr.formats}, {"files", out.size()}}.dump());
+                json{{"formats", rr.formats}, {"files", out.size()}, {"report", made->front().report},
+                     {"deliveries", delivery.size()}}.dump());
     return ok_json({{"reports", out}});
   }
 
   const std::string prefix = "/api/v1/reports/";
   if (!post && p.rfind(prefix, 0) == 0 && p.size() > prefix.size() + 5 && p.ends_with("/file")) {
-    const std::string id_text = p.substr(prefix.size(), p.size() - prefix.size() - 5);
-    std::int64_t id = 0;
-    try {
-      id = std::stoll(id_text);
-    } catch (...) {
-      return json_error(404, "no report '" + id_text + "'");
-    }
-    if (auto found = reports.source().archived_report(id)) {
-      const ArchivedReport& a = *found;
-      std::ifstream in(a.path, std::ios::binary);
-      if (!in) return json_error(410, "report " + id_text + ": its file " + a.path + " is gone");
-      std::stringstream ss;
-      ss << in.rdbuf();
-      HttpResponse r;
-      r.content_type = content_type_of(a.format);
-      r.body = ss.str();
-      if (sha256_hex(r.body) != a.sha256) {
-        return json_error(409, "report " + id_text + ": " + a.path + " no longer matches its archived SHA-256");
-      }
-      return r;
-    }
-    return json_error(404, "no report " + id_text);
+    return archived_file_response(reports.source(), p.substr(prefix.size(), p.size() - prefix.size() - 5));
   }
   return json_error(404, "no such endpoint: " + p);
 }

@@ -119,14 +119,35 @@ Expected<std::vector<ArchivedReport>> ReportService::generate(const ReportReques
     a.bytes = static_cast<std::int64_t>(bytes.size());
     a.created_ms = now;
     a.actor = req.actor;
-    auto id = source_.archive(a);
-    if (!id) return Error{id.error()};
-    a.id = *id;
-    spdlog::info("event=report_generated period={} format={} path={} sha256={} actor={}", a.period_key, format,
-                 a.path, a.sha256, a.actor);
     out.push_back(std::move(a));
   }
-  return out;
+  // The files and their deliveries in one transaction: archived means it will be delivered.
+  std::size_t enqueued = 0;
+  ReportMessages messages;
+  if (req.deliver && delivery_) {
+    messages = [&](const std::vector<ArchivedReport>& stored) -> Expected<std::vector<alerts::OutboxMessage>> {
+      auto made = report_messages(*delivery_, report, stored, now);
+      if (made) enqueued = made->size();
+      return made;
+    };
+  }
+  auto stored = source_.archive_report(std::move(out), messages);
+  if (!stored) return Error{stored.error()};
+  for (const auto& a : *stored) {
+    spdlog::info("event=report_generated report={} period={} format={} path={} sha256={} actor={}", a.report,
+                 a.period_key, a.format, a.path, a.sha256, a.actor);
+  }
+  if (enqueued > 0) {
+    spdlog::info("event=report_delivery_enqueued report={} period={} messages={}", stored->front().report,
+                 stored->front().period_key, enqueued);
+    if (on_enqueued_) on_enqueued_();
+  }
+  return stored;
+}
+
+void ReportService::set_delivery(ReportDelivery delivery, std::function<void()> on_enqueued) {
+  delivery_ = std::move(delivery);
+  on_enqueued_ = std::move(on_enqueued);
 }
 
 bool schedule_due(const reports::Schedule& s, bool weekly, std::int64_t now, const reports::UtcOffset& off) {
@@ -170,6 +191,7 @@ std::vector<ArchivedReport> ReportService::run_due(std::int64_t now) {
                     "'chromium')\"", p.key());
     }
     req.actor = "schedule";
+    req.deliver = true;
     auto r = generate(req);
     if (!r) {
       spdlog::error("event=report_failed period={} error=\"{}\"", p.key(), r.error());

@@ -129,6 +129,8 @@ int run_collector(const std::string& config_path) {
           ? cfg.contract.report_dir
           : (std::filesystem::path(cfg.store_path).parent_path() / "reports").string();
   ReportService reports(**report_source, cfg.contract, report_dir, [] { return now_epoch_ms(); });
+  // Delivery goes through the alert channels and their sender (contract.reports.deliver).
+  if (alerting) reports.set_delivery(report_delivery(cfg), [&alerting] { alerting->wake(); });
   api.set_reports(&reports);
   ConsoleAuth console(db, cfg.console, !cfg.http.tls_cert_file.empty());
   api.set_console(&console);

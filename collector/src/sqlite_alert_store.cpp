@@ -5,6 +5,7 @@
 
 #include "detail/sqlite_conn.hpp"
 #include "detail/sqlite_incidents.hpp"
+#include "detail/sqlite_outbox.hpp"
 #include "detail/sqlite_silences.hpp"
 
 namespace xj {
@@ -65,14 +66,8 @@ class SqliteAlertStore final : public alerts::AlertStore {
       if (!h.done()) return conn_->error("cannot store the history of alert " + a.fingerprint);
     }
     for (const auto& m : messages) {
-      // OR IGNORE: the same (alert, transition, channel, recipient, part) is never enqueued twice.
-      Query q(*conn_,
-              "INSERT OR IGNORE INTO outbox(idem_key, fingerprint, transition, channel, recipient,"
-              " text, created, next_attempt, status, last_error, fields) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
-      q.bind(m.idempotency_key, m.fingerprint, m.transition, m.channel, m.recipient, m.text,
-             m.created_ms, m.next_attempt_ms, m.status == alerts::DeliveryStatus::kSuppressed ? 3 : 0,
-             m.last_error, nlohmann::json(m.fields).dump());
-      if (!q.done()) return conn_->error("cannot enqueue message " + m.idempotency_key);
+      // The same (alert, transition, channel, recipient, part) is never enqueued twice.
+      if (auto r = detail::insert_outbox_message(*conn_, m); !r) return r;
     }
     if (auto r = detail::write_incident_changes(*conn_, c.incidents); !r) return r;
     if (!txn.commit()) return conn_->error("cannot commit alerts and their messages");
@@ -114,8 +109,7 @@ class SqliteAlertStore final : public alerts::AlertStore {
   std::vector<OutboxMessage> due_messages(std::int64_t now_ms) override {
     std::lock_guard lock(mu_);
     Query q(*conn_,
-            "SELECT id, idem_key, fingerprint, transition, channel, recipient, text, created,"
-            " next_attempt, attempts, status, last_error, delivered, latency_ms, fields FROM outbox"
+            "SELECT " XJ_OUTBOX_COLUMNS " FROM outbox"
             " WHERE id IN (SELECT min(id) FROM outbox WHERE status = 0 GROUP BY channel)"
             " AND next_attempt <= ? ORDER BY id");
     q.bind(now_ms);
@@ -162,8 +156,7 @@ class SqliteAlertStore final : public alerts::AlertStore {
   std::vector<OutboxMessage> messages(std::int64_t after_id, std::size_t limit) override {
     std::lock_guard lock(mu_);
     Query q(*conn_,
-            "SELECT id, idem_key, fingerprint, transition, channel, recipient, text, created,"
-            " next_attempt, attempts, status, last_error, delivered, latency_ms, fields FROM outbox"
+            "SELECT " XJ_OUTBOX_COLUMNS " FROM outbox"
             " WHERE id > ? ORDER BY id LIMIT ?");
     q.bind(after_id, static_cast<std::int64_t>(limit));
     return read_messages(q);
@@ -209,44 +202,61 @@ class SqliteAlertStore final : public alerts::AlertStore {
   }
 
  private:
-  static std::vector<OutboxMessage> read_messages(Query& q) {
-    std::vector<OutboxMessage> out;
-    while (q.row()) {
-      OutboxMessage m;
-      m.id = q.i64(0);
-      m.idempotency_key = q.text(1);
-      m.fingerprint = q.text(2);
-      m.transition = q.text(3);
-      m.channel = q.text(4);
-      m.recipient = q.text(5);
-      m.text = q.text(6);
-      m.created_ms = q.i64(7);
-      m.next_attempt_ms = q.i64(8);
-      m.attempts = static_cast<int>(q.i64(9));
-      const auto st = q.i64(10);
-      m.status = st == 1   ? alerts::DeliveryStatus::kDelivered
-                 : st == 2 ? alerts::DeliveryStatus::kFailed
-                 : st == 3 ? alerts::DeliveryStatus::kSuppressed
-                           : alerts::DeliveryStatus::kPending;
-      m.last_error = q.text(11);
-      m.delivered_ms = q.i64(12);
-      m.latency_ms = q.i64(13);
-      auto fields = nlohmann::json::parse(q.text(14), nullptr, false);
-      if (fields.is_object()) {
-        for (auto& [k, v] : fields.items()) {
-          if (v.is_string()) m.fields[k] = v.get<std::string>();
-        }
-      }
-      out.push_back(std::move(m));
-    }
-    return out;
-  }
+  static std::vector<OutboxMessage> read_messages(Query& q) { return detail::read_outbox_messages(q); }
 
   std::mutex mu_;
   std::unique_ptr<SqliteConn> conn_;
 };
 
 }  // namespace
+
+namespace detail {
+
+Expected<bool> insert_outbox_message(SqliteConn& conn, const OutboxMessage& m) {
+  Query q(conn,
+          "INSERT OR IGNORE INTO outbox(idem_key, fingerprint, transition, channel, recipient,"
+          " text, created, next_attempt, status, last_error, fields) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  q.bind(m.idempotency_key, m.fingerprint, m.transition, m.channel, m.recipient, m.text,
+         m.created_ms, m.next_attempt_ms, m.status == alerts::DeliveryStatus::kSuppressed ? 3 : 0,
+         m.last_error, nlohmann::json(m.fields).dump());
+  if (!q.done()) return conn.error("cannot enqueue message " + m.idempotency_key);
+  return true;
+}
+
+std::vector<OutboxMessage> read_outbox_messages(Query& q) {
+  std::vector<OutboxMessage> out;
+  while (q.row()) {
+    OutboxMessage m;
+    m.id = q.i64(0);
+    m.idempotency_key = q.text(1);
+    m.fingerprint = q.text(2);
+    m.transition = q.text(3);
+    m.channel = q.text(4);
+    m.recipient = q.text(5);
+    m.text = q.text(6);
+    m.created_ms = q.i64(7);
+    m.next_attempt_ms = q.i64(8);
+    m.attempts = static_cast<int>(q.i64(9));
+    const auto st = q.i64(10);
+    m.status = st == 1   ? alerts::DeliveryStatus::kDelivered
+               : st == 2 ? alerts::DeliveryStatus::kFailed
+               : st == 3 ? alerts::DeliveryStatus::kSuppressed
+                         : alerts::DeliveryStatus::kPending;
+    m.last_error = q.text(11);
+    m.delivered_ms = q.i64(12);
+    m.latency_ms = q.i64(13);
+    auto fields = nlohmann::json::parse(q.text(14), nullptr, false);
+    if (fields.is_object()) {
+      for (auto& [k, v] : fields.items()) {
+        if (v.is_string()) m.fields[k] = v.get<std::string>();
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace detail
 
 Expected<std::unique_ptr<alerts::AlertStore>> open_sqlite_alert_store(const std::string& path) {
   auto conn = SqliteConn::open(path, /*reader=*/false, /*durable=*/true);

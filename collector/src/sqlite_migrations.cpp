@@ -417,11 +417,21 @@ const char* const kOutboxFields = R"sql(
 ALTER TABLE outbox ADD COLUMN fields TEXT NOT NULL DEFAULT '{}';
 )sql";
 
+// Report delivery (report_service.cpp): the files generated together are one report, named by
+// the id of its first file (`report`; 0 on rows from before: each its own report). Its outbox
+// rows (transition 'report', fingerprint 'report:<id>') are written with the archive rows and
+// looked up by fingerprint for the delivery status.
+const char* const kReportDelivery = R"sql(
+ALTER TABLE report_archive ADD COLUMN report INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_report_rows ON outbox(fingerprint) WHERE transition = 'report';
+)sql";
+
 }  // namespace
 
 const std::vector<const char*>& sqlite_migrations() {
   static const std::vector<const char*> list = {kV1,      kV2,    kLicences,    kIncidents,
-                                                 kSilences, kReports, kUsers, kOutboxFields};
+                                                 kSilences, kReports, kUsers, kOutboxFields,
+                                                 kReportDelivery};
   return list;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "detail/sqlite_conn.hpp"
+#include "detail/sqlite_outbox.hpp"
 #include "detail/time_zone.hpp"
 
 namespace xj {
@@ -29,7 +30,7 @@ Labels labels_of(const std::string& text) {
 
 ArchivedReport archived_row(const Query& q) {
   return {q.i64(0), q.text(1), q.text(2), q.text(3), q.i64(4), q.i64(5), q.text(6), q.text(7),
-          q.i64(8), q.i64(9), q.text(10)};
+          q.i64(8), q.i64(9), q.text(10), q.i64(11) != 0 ? q.i64(11) : q.i64(0)};
 }
 
 std::string json_list(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
@@ -149,7 +150,9 @@ class Impl final : public SqliteReportSource {
     std::lock_guard lock(mu_);
     Query q(*conn_,
             "SELECT count(*), coalesce(sum(status = 1), 0), coalesce(sum(status = 2), 0),"
-            " coalesce(sum(status = 0), 0) FROM outbox WHERE created >= ? AND created < ?");
+            " coalesce(sum(status = 0), 0) FROM outbox WHERE created >= ? AND created < ?"
+            // Alert notifications only: a report's own delivery is not a notification of a fault.
+            " AND transition != 'report'");
     q.bind(from, to);
     if (!q.row()) return {};
     return {q.i64(0), q.i64(1), q.i64(2), q.i64(3)};
@@ -246,19 +249,50 @@ class Impl final : public SqliteReportSource {
 
   Expected<std::int64_t> archive(const ArchivedReport& a) override {
     std::lock_guard lock(mu_);
-    Query q(*conn_,
-            "INSERT INTO report_archive(period_key, kind, format, from_ms, to_ms, path, sha256, bytes,"
-            " created, actor) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
-    q.bind(a.period_key, a.kind, a.format, a.from_ms, a.to_ms, a.path, a.sha256, a.bytes, a.created_ms, a.actor);
-    if (!q.row()) return conn_->error("cannot archive report " + a.path);
-    return q.i64(0);
+    return insert_archived(a);
+  }
+
+  Expected<std::vector<ArchivedReport>> archive_report(std::vector<ArchivedReport> files,
+                                                       const ReportMessages& messages) override {
+    std::lock_guard lock(mu_);
+    Txn txn(*conn_, "BEGIN IMMEDIATE");
+    if (!txn.ok()) return conn_->error("cannot begin archiving a report");
+    for (auto& f : files) {
+      f.report = files.front().id;  // 0 for the first: its own id, set below
+      auto id = insert_archived(f);
+      if (!id) return Error{id.error()};
+      f.id = *id;
+      if (f.report == 0) f.report = f.id;
+    }
+    if (!files.empty()) {
+      Query q(*conn_, "UPDATE report_archive SET report = ?1 WHERE id = ?1");
+      q.bind(files.front().id);
+      if (!q.done()) return conn_->error("cannot archive report " + files.front().path);
+    }
+    if (messages) {
+      auto made = messages(files);
+      if (!made) return Error{made.error()};
+      for (const auto& m : *made) {
+        if (auto r = detail::insert_outbox_message(*conn_, m); !r) return Error{r.error()};
+      }
+    }
+    if (!txn.commit()) return conn_->error("cannot commit the archive of a report and its deliveries");
+    return files;
+  }
+
+  std::vector<alerts::OutboxMessage> report_deliveries(std::int64_t report) override {
+    std::lock_guard lock(mu_);
+    Query q(*conn_, "SELECT " XJ_OUTBOX_COLUMNS " FROM outbox WHERE transition = 'report' AND fingerprint = ?"
+                    " ORDER BY id");
+    q.bind("report:" + std::to_string(report));
+    return detail::read_outbox_messages(q);
   }
 
   std::vector<ArchivedReport> archived(const std::string& period_key, std::size_t limit) override {
     std::lock_guard lock(mu_);
     std::vector<ArchivedReport> out;
     Query q(*conn_,
-            "SELECT id, period_key, kind, format, from_ms, to_ms, path, sha256, bytes, created, actor"
+            "SELECT id, period_key, kind, format, from_ms, to_ms, path, sha256, bytes, created, actor, report"
             " FROM report_archive WHERE ?1 = '' OR period_key = ?1 ORDER BY id DESC LIMIT ?2");
     q.bind(period_key, static_cast<std::int64_t>(limit));
     while (q.row()) out.push_back(archived_row(q));
@@ -268,7 +302,7 @@ class Impl final : public SqliteReportSource {
   std::optional<ArchivedReport> archived_report(std::int64_t id) override {
     std::lock_guard lock(mu_);
     Query q(*conn_,
-            "SELECT id, period_key, kind, format, from_ms, to_ms, path, sha256, bytes, created, actor"
+            "SELECT id, period_key, kind, format, from_ms, to_ms, path, sha256, bytes, created, actor, report"
             " FROM report_archive WHERE id = ?");
     q.bind(id);
     if (!q.row()) return std::nullopt;
@@ -296,6 +330,16 @@ class Impl final : public SqliteReportSource {
   }
 
  private:
+  Expected<std::int64_t> insert_archived(const ArchivedReport& a) {
+    Query q(*conn_,
+            "INSERT INTO report_archive(period_key, kind, format, from_ms, to_ms, path, sha256, bytes,"
+            " created, actor, report) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    q.bind(a.period_key, a.kind, a.format, a.from_ms, a.to_ms, a.path, a.sha256, a.bytes, a.created_ms, a.actor,
+           a.report);
+    if (!q.row()) return conn_->error("cannot archive report " + a.path);
+    return q.i64(0);
+  }
+
   std::mutex mu_;  // one connection: one statement user at a time
   std::unique_ptr<SqliteConn> conn_;
   const detail::TimeZone tz_;

@@ -52,6 +52,39 @@ Schedule parse_schedule(const ConfigSection& s, Schedule def, bool weekly) {
   return out;
 }
 
+// deliver: [{channels: [ops-group, mail], kinds: [weekly, monthly]}, ...]: one form only, a
+// list of rules, so adding a kind-specific rule later never means rewriting the first one.
+std::vector<DeliverRule> parse_deliver_rules(const ConfigSection& r) {
+  std::vector<DeliverRule> out;
+  if (!r.has("deliver")) return out;
+  const YAML::Node list = r.node()["deliver"];
+  if (!list.IsSequence()) {
+    r.fail("deliver", "must be a list of {channels: [...], kinds: [weekly, monthly, period]}");
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].IsMap()) {
+      r.fail("deliver", "item " + std::to_string(i) + " must be a map {channels: [...], kinds: [...]}, e.g. "
+                        "{channels: [ops-group]}");
+    }
+    ConfigSection d(list[i], r.file(), r.where() + ".deliver[" + std::to_string(i) + "]");
+    d.allow_only({"channels", "kinds"});
+    DeliverRule rule;
+    rule.channels = d.list("channels");
+    if (rule.channels.empty()) d.fail("channels", "needs at least one channel of alerts.channels");
+    if (d.has("kinds")) {
+      rule.kinds = d.list("kinds");
+      if (rule.kinds.empty()) d.fail("kinds", "needs at least one kind (weekly, monthly, period)");
+      for (const auto& k : rule.kinds) {
+        if (k != "weekly" && k != "monthly" && k != "period") {
+          d.fail("kinds", "'" + k + "' is not a report kind (weekly, monthly, period)");
+        }
+      }
+    }
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool valid_date(const std::string& text) {
@@ -135,7 +168,7 @@ ContractConfig parse_contract_config(const ConfigSection& c) {
       static_cast<double>(st.integer("chain_min_peers", static_cast<std::int64_t>(out.standards.chain_min_peers), 0, 10'000));
 
   ConfigSection r = c.section("reports");
-  r.allow_only({"locale", "dir", "url", "weekly", "monthly", "formats"});
+  r.allow_only({"locale", "dir", "url", "weekly", "monthly", "formats", "deliver", "max_attachment"});
   if (r.has("formats")) {
     out.formats = r.list("formats");
     for (const auto& f : out.formats) {
@@ -151,6 +184,8 @@ ContractConfig parse_contract_config(const ConfigSection& c) {
   }
   out.report_dir = r.str("dir");
   out.report_url = r.str("url");
+  out.deliver = parse_deliver_rules(r);
+  out.max_attachment = r.size("max_attachment", out.max_attachment, 1024);
   out.weekly = parse_schedule(r.section("weekly"), out.weekly, true);
   out.monthly = parse_schedule(r.section("monthly"), out.monthly, false);
   return out;

@@ -66,13 +66,38 @@ Expected<std::string> render_html(const Report& r) {
   return render_with("report.html.mustache", detail::make_view(r, *strings, true), true);
 }
 
-Expected<std::string> render_markdown(const Report& r, const std::string& link) {
+std::string fit_keeping_tail(std::string_view head, std::string_view tail, std::size_t max_bytes) {
+  if (head.size() + tail.size() <= max_bytes) return std::string(head) + std::string(tail);
+  static constexpr std::string_view kCut = "…\n";
+  const std::size_t room = max_bytes > tail.size() + kCut.size() ? max_bytes - tail.size() - kCut.size() : 0;
+  std::size_t cut = std::min(room, head.size());
+  // Back off to a character boundary (continuation bytes are 10xxxxxx), then to a line end
+  // in reach, so no Markdown line is left half.
+  while (cut > 0 && (static_cast<unsigned char>(head[cut]) & 0xC0) == 0x80) --cut;
+  if (auto nl = head.rfind('\n', cut == 0 ? 0 : cut - 1); nl != std::string_view::npos && nl >= cut / 2) cut = nl + 1;
+  std::string out(head.substr(0, cut));
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  out += kCut;
+  out += tail;
+  if (out.size() > max_bytes) {
+    // Even the tail alone is too long: cut it too, on a character boundary.
+    std::size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+    out.resize(end);
+  }
+  return out;
+}
+
+Expected<std::string> render_markdown(const Report& r, const std::string& link, std::size_t max_bytes) {
   auto strings = detail::Strings::load(r.locale);
   if (!strings) return Error{strings.error()};
   nlohmann::json view = detail::make_view(r, *strings, false);
-  view["link"] = link;
+  // The link is rendered apart and put back at the end, so a summary cut to fit keeps it.
+  view["link"] = "";
+  const std::string tail = link.empty() ? "" : "[" + strings->get("summary_link") + "](" + link + ")";
   // The message must fit one WeChat Work markdown message: list fewer abnormal items until it
-  // does, saying how many more the full report has.
+  // does, saying how many more the full report has; then, if the systems alone are too many,
+  // cut at a line end, never inside a character, the link kept.
   const nlohmann::json ledger = view["ledger"];
   for (std::size_t keep = std::min<std::size_t>(ledger.size(), 10);; --keep) {
     nlohmann::json shown = nlohmann::json::array();
@@ -80,14 +105,24 @@ Expected<std::string> render_markdown(const Report& r, const std::string& link) 
     view["ledger"] = shown;
     view["more"] = ledger.size() > keep ? strings->get("summary_more", std::to_string(ledger.size() - keep)) : "";
     auto out = render_with("summary.md.mustache", view, false);
-    if (!out || out->size() <= kMarkdownLimit || keep == 0) {
-      if (out && out->size() > kMarkdownLimit) {
-        return make_error("reports: the Markdown summary is " + std::to_string(out->size()) +
-                          " bytes even without items, over the " + std::to_string(kMarkdownLimit) + " byte limit");
-      }
-      return out;
-    }
+    if (!out) return out;
+    if (out->size() + tail.size() <= max_bytes || keep == 0) return fit_keeping_tail(*out, tail, max_bytes);
   }
+}
+
+Expected<std::string> render_notice(const Report& r, const std::string& link) {
+  auto strings = detail::Strings::load(r.locale);
+  if (!strings) return Error{strings.error()};
+  const nlohmann::json view = detail::make_view(r, *strings, false);
+  std::string text = strings->get("notice", view["title"].get<std::string>() + " " + view["period_text"].get<std::string>(),
+                                  view["overall"].get<std::string>(), std::to_string(r.abnormal_count()));
+  if (!link.empty()) text += "\n" + link;
+  return text;
+}
+
+std::string report_string(const std::string& locale, const std::string& key, const std::string& v) {
+  auto strings = detail::Strings::load(locale);
+  return strings ? strings->get(key, v) : key;
 }
 
 }  // namespace xj::reports

@@ -5,6 +5,7 @@
 // (STARTTLS, AUTH, 451 and 550 on demand) that decodes what it receives.
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -279,6 +280,63 @@ TEST_CASE("email sends an RFC 5322 message: envelope, encoded Chinese subject, U
   CHECK(h["Message-ID"].get<std::string>().find("@xunjian>") != std::string::npos);
   CHECK(h.contains("Date"));
   CHECK(h["X-Xunjian-Idempotency-Key"] == "fp/1/firing/mail/oncall@example.com#1");
+}
+
+TEST_CASE("email carries a report's files as MIME attachments, checked against their SHA-256", "[email]") {
+  const fs::path dir = scratch("mail-attach");
+  FixtureProcess rx(dir / "rx", "smtp_receiver.py", {});
+  const std::string html = "<!doctype html><h1>运维服务月报</h1>\n";
+  std::string pdf = "%PDF-1.4\n";
+  for (int i = 0; i < 256; ++i) pdf += static_cast<char>(i);  // every byte value survives base64
+  std::ofstream(dir / "r.html", std::ios::binary) << html;
+  std::ofstream(dir / "r.pdf", std::ios::binary) << pdf;
+  auto hex_sha256 = [](const std::string& bytes) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+    std::string out;
+    char b[3];
+    for (unsigned int i = 0; i < len; ++i) {
+      std::snprintf(b, sizeof b, "%02x", md[i]);
+      out += b;
+    }
+    return out;
+  };
+  OutboxMessage m = mail_message("pm@example.com", "运维服务月报\n总体结论：正常\n");
+  m.fields["subject"] = "运维服务月报 2026-03-01 — 2026-03-31";
+  m.fields["attachments"] =
+      nlohmann::json::array({{{"path", (dir / "r.html").string()}, {"name", "r.html"}, {"type", "text/html; charset=utf-8"},
+                              {"sha256", hex_sha256(html)}},
+                             {{"path", (dir / "r.pdf").string()}, {"name", "r.pdf"}, {"type", "application/pdf"},
+                              {"sha256", hex_sha256(pdf)}}})
+          .dump();
+  auto ch = make_channel(mail(rx), wall);
+  auto o = ch->send(m);
+  INFO(o.error);
+  REQUIRE(o.delivered);
+  auto got = rx.with_accepted(true);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]["subject"] == "[xunjian] 运维服务月报 2026-03-01 — 2026-03-31");
+  CHECK(got[0]["body"] == "运维服务月报\n总体结论：正常\n");
+  CHECK_THAT(got[0]["headers"]["Content-Type"].get<std::string>(), Catch::StartsWith("multipart/mixed; boundary="));
+  const auto att = got[0]["attachments"];
+  REQUIRE(att.size() == 2);
+  CHECK(att[0]["filename"] == "r.html");
+  CHECK(att[0]["content_type"] == "text/html");
+  CHECK(att[0]["sha256"] == hex_sha256(html));
+  CHECK(att[1]["filename"] == "r.pdf");
+  CHECK(att[1]["content_type"] == "application/pdf");
+  CHECK(att[1]["bytes"] == pdf.size());
+  CHECK(att[1]["sha256"] == hex_sha256(pdf));
+
+  // Changed since it was archived: refused for good, naming the file; nothing sent.
+  std::ofstream(dir / "r.pdf", std::ios::app) << "x";
+  auto changed = ch->send(m);
+  CHECK_FALSE(changed.delivered);
+  CHECK_FALSE(changed.retry);
+  CHECK(changed.error == "email channel 'mail' to pm@example.com: attachment r.pdf: " + (dir / "r.pdf").string() +
+                             " no longer matches its archived SHA-256");
+  CHECK(rx.with_accepted(true).size() == 1);
 }
 
 TEST_CASE("email refuses for good on 550 with the server's words, and retries a 451 until accepted",

@@ -7,6 +7,8 @@
 
 #include "api_fixture.hpp"
 #include "xj/collector/console_pages.hpp"
+#include "xj/collector/report_service.hpp"
+#include "xj/collector/tokens.hpp"
 
 namespace xj::test {
 namespace {
@@ -326,6 +328,61 @@ TEST_CASE("the audit page lists entries newest first and filters by actor and ac
   CHECK(j["ok"] == true);
   CHECK(j["entries"] == 2);
   CHECK(f.call("GET", "/api/v1/audit/verify", "").status == 401);
+}
+
+TEST_CASE("the reports page shows each report's delivery, and /console/reports/ID serves the file it links") {
+  ConsoleFixture f("console-report-delivery");
+  auto src = open_sqlite_report_source((f.dir / "collector.db").string(), "Asia/Shanghai");
+  REQUIRE(src.ok());
+  ReportService reports(**src, reports::ContractConfig{}, (f.dir / "reports").string(), [] { return kNow; });
+  ReportDelivery d;
+  d.rules = {reports::DeliverRule{{"ops-group"}}};
+  alerts::ChannelConfig robot;
+  robot.name = "ops-group";
+  robot.type = "wecom";
+  d.channels = {robot};
+  d.console_url = "https://xj.example";
+  reports.set_delivery(d, [] {});
+  ReportRequest req;
+  req.period = reports::week_of({2026, 2, 23}, reports.offset());
+  req.formats = {"html", "md"};
+  req.deliver = true;
+  auto made = reports.generate(req);
+  REQUIRE(made.ok());
+  ConsoleSources s;
+  s.store = f.store.get();
+  s.reports = &reports;
+  ConsoleHooks h;
+  h.session = [&f](const HttpRequest&) { return f.who; };
+  h.secure = [](HttpResponse& r) { r.headers["Content-Security-Policy"] = "default-src 'self'"; };
+  h.clock = [] { return kNow + 60'000; };
+  ConsolePages pages(std::move(s), std::move(h));
+  auto get = [&](const std::string& path) {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    r.target = path;
+    return pages(r);
+  };
+  const auto page = get("/console/reports");
+  REQUIRE(page.status == 200);
+  CHECK_FALSE(has_inline_code(page.body));
+  CHECK(page.body.find("ops-group：待发送") != std::string::npos);  // on the report's first file only
+  CHECK(page.body.find("ops-group：待发送", page.body.find("ops-group：待发送") + 1) == std::string::npos);
+  CHECK(page.body.find("name=\"deliver\"") != std::string::npos);
+
+  const std::string id = std::to_string(made->front().id);
+  const auto file = get("/console/reports/" + id);
+  REQUIRE(file.status == 200);
+  CHECK(file.content_type == "text/html; charset=utf-8");
+  CHECK(sha256_hex(file.body) == made->front().sha256);
+  // The report's own inline CSS may apply; no script of any kind.
+  CHECK(file.headers.at("Content-Security-Policy") ==
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'");
+  CHECK(get("/console/reports/999").status == 404);
+  CHECK(get("/console/reports/1x").status == 404);
+  f.who.reset();
+  CHECK(get("/console/reports/" + id).status == 303);
 }
 
 }  // namespace xj::test

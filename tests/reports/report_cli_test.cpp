@@ -94,4 +94,8 @@ TEST_CASE("report requests with a bad period or format are refused naming the fi
   CHECK(fmt.out.find("report format 'docx'") != std::string::npos);
   auto missing = http("GET", f.collector->url() + "/api/v1/reports/999/file", f.collector->api_token());
   CHECK(missing.status == 404);
+  // This collector delivers nowhere: asking for delivery is refused, not silently ignored.
+  auto deliver = f.ctl({"report", "weekly", "--date", "2026-03-02", "--deliver"});
+  CHECK(deliver.exit_code == 1);
+  CHECK(deliver.out.find("'deliver': contract.reports.deliver names no channels (or alerts: is off)") != std::string::npos);
 }

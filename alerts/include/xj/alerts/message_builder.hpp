@@ -21,7 +21,7 @@ struct MessageContext {
 };
 
 // The Markdown of our templates as plain text: no heading or quote marks, "[text](url)" as
-// "text: url", <font> tags dropped.
+// "text: url", <font> tags and bold marks dropped.
 std::string plain_text(std::string_view markdown);
 
 // Markdown (WeCom, DingTalk, Feishu all read this subset).

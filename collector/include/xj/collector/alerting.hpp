@@ -31,6 +31,8 @@ class Alerting {
   // Starts / stops the sender thread (stop is also done by the destructor).
   void start();
   void stop();
+  // Wakes the sender thread: messages were enqueued elsewhere (a delivered report).
+  void wake();
 
   alerts::AlertPipeline& pipeline() { return *pipeline_; }
   alerts::AlertStore& store() { return *store_; }

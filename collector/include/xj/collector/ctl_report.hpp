@@ -21,6 +21,7 @@ struct ReportCommand {
   CLI::App* note = nullptr;
   CLI::App* notes = nullptr;
   std::string date, month, from, to, formats = "html", out_dir = ".", locale, period_key, text;
+  bool deliver = false;  // --deliver: through contract.reports.deliver's channels too
 };
 
 // Declares the subcommands under `report`.

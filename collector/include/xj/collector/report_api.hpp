@@ -1,7 +1,7 @@
 // The reports' part of the JSON API (routed by api.cpp):
 //   GET  /api/v1/reports[?period=KEY]          viewer+    the archive, newest first
 //   POST /api/v1/reports                        operator+  generate: {kind, date|month|from,to,
-//                                                          formats, locale} -> archived files
+//                                                          formats, locale, deliver} -> archived files
 //   GET  /api/v1/reports/{id}/file              viewer+    an archived file's bytes
 //   GET  /api/v1/reports/notes?period=KEY       viewer+    the operator's notes of a period
 //   POST /api/v1/reports/notes                  operator+  {period, text}: add a note
@@ -25,5 +25,11 @@ HttpResponse handle_report_api(const HttpRequest& request, ReportService& report
 Expected<reports::Period> period_from_request(const nlohmann::json& body, const reports::UtcOffset& offset);
 
 nlohmann::json to_json(const ArchivedReport& a);
+// A report's deliveries: [{channel, recipient, status: pending|delivered|failed, attempts,
+// created, delivered?, error?}].
+nlohmann::json delivery_json(const std::vector<alerts::OutboxMessage>& rows);
+// An archived file's bytes with its content type, refused (409) when it no longer matches its
+// SHA-256, 410 when gone, 404 for an unknown id. The API and the console serve files so.
+HttpResponse archived_file_response(SqliteReportSource& source, const std::string& id_text);
 
 }  // namespace xj

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "xj/collector/report_delivery.hpp"
 #include "xj/collector/sqlite_report_source.hpp"
 #include "xj/common/expected.hpp"
 #include "xj/reports/contract.hpp"
@@ -21,6 +23,9 @@ struct ReportRequest {
   std::vector<std::string> formats{"html"};  // html, pdf, md, json
   std::string locale;                        // "" = the contract's
   std::string actor = "collector";           // audit and archive: who asked
+  // Deliver through contract.reports.deliver's channels (the schedules always do; the API when
+  // asked with "deliver": true).
+  bool deliver = false;
 };
 
 // Parses "html,pdf,md,json" (any subset, order kept); the error names the unknown one.
@@ -42,6 +47,11 @@ class ReportService {
   // Whether run_due would make anything at `now_ms`.
   bool any_due(std::int64_t now_ms);
 
+  // Report delivery: the channels of contract.reports.deliver; `on_enqueued` wakes the sender.
+  // Without it (no alerts: section) nothing is delivered.
+  void set_delivery(ReportDelivery delivery, std::function<void()> on_enqueued);
+  bool delivers() const { return delivery_.has_value() && !delivery_->rules.empty(); }
+
   const std::string& dir() const { return dir_; }
   SqliteReportSource& source() { return source_; }
   const reports::ContractConfig& contract() const { return contract_; }
@@ -54,6 +64,8 @@ class ReportService {
   reports::ContractConfig contract_;
   std::string dir_;
   Clock clock_;
+  std::optional<ReportDelivery> delivery_;
+  std::function<void()> on_enqueued_;
 };
 
 // Whether a schedule's moment for the period before `now` has come: weekly on its weekday at

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "xj/alerts/outbox.hpp"
 #include "xj/common/expected.hpp"
 #include "xj/reports/report_source.hpp"
 
@@ -22,7 +24,12 @@ struct ArchivedReport {
   std::string path, sha256;
   std::int64_t bytes = 0, created_ms = 0;
   std::string actor;
+  // The report this file belongs to: the id of the first file generated with it.
+  std::int64_t report = 0;
 };
+
+// Makes the outbox messages of a report once its files have their ids (the link names one).
+using ReportMessages = std::function<Expected<std::vector<alerts::OutboxMessage>>(const std::vector<ArchivedReport>&)>;
 
 struct PlanNote {
   std::int64_t id = 0;
@@ -33,6 +40,13 @@ struct PlanNote {
 class SqliteReportSource : public reports::ReportSource {
  public:
   virtual Expected<std::int64_t> archive(const ArchivedReport& report) = 0;
+  // In ONE transaction: the files of one report (ids and `report` assigned) and the outbox
+  // messages `messages` makes for them, so a collector killed after archiving still delivers,
+  // and never twice (the idempotency keys are unique). Returns the files as stored.
+  virtual Expected<std::vector<ArchivedReport>> archive_report(std::vector<ArchivedReport> files,
+                                                               const ReportMessages& messages) = 0;
+  // The outbox messages of report `report` (its deliveries), in the order written.
+  virtual std::vector<alerts::OutboxMessage> report_deliveries(std::int64_t report) = 0;
   // Newest first; `period_key` "" for all.
   virtual std::vector<ArchivedReport> archived(const std::string& period_key, std::size_t limit) = 0;
   virtual std::optional<ArchivedReport> archived_report(std::int64_t id) = 0;

@@ -4,6 +4,7 @@
 // Validated at load; errors name file, line and key.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,14 @@ struct Schedule {
   int hour = 8, minute = 0;
 };
 
+// contract.reports.deliver: one rule, "these channels get these kinds of report". The channel
+// names are checked against alerts.channels by the collector's config loader (reports/ does
+// not know the channels).
+struct DeliverRule {
+  std::vector<std::string> channels;
+  std::vector<std::string> kinds{"weekly", "monthly", "period"};
+};
+
 struct ContractConfig {
   std::string customer;
   std::string service_company;
@@ -61,6 +70,11 @@ struct ContractConfig {
   Schedule weekly, monthly;
   // What the schedules write; pdf is skipped (with an error logged) when Chromium is missing.
   std::vector<std::string> formats{"html", "pdf", "md", "json"};
+  // Delivery of generated reports through the alert channels (scheduled ones always, API ones
+  // when asked): the rules, and the largest file an e-mail carries as an attachment (a larger
+  // one is linked instead).
+  std::vector<DeliverRule> deliver;
+  std::uint64_t max_attachment = 10 * 1024 * 1024;
 };
 
 // Reads the report keys of `contract` (customer, service_company, systems, term, targets,
