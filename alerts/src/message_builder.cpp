@@ -75,10 +75,13 @@ std::string word(const MessageContext& ctx, std::string_view tpl, std::string_vi
   return trim_newline(render_template(tpl_of(ctx, tpl), {{std::string(key), "1"}}));
 }
 
+// The console's page for `path` ("/hosts/db-01"): <console_url>/console/hosts/db-01. A
+// console_url written with the /console part already ("https://x/console") is taken as it is.
 std::string link_to(const MessageContext& ctx, const std::string& path) {
   if (ctx.console_url.empty()) return "";
   std::string base = ctx.console_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
+  if (!base.ends_with("/console")) base += "/console";
   return base + path;
 }
 
@@ -274,11 +277,7 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
     v["resolved"] = format_local(a.resolved_ms);
     v["duration"] = format_span(a.resolved_ms - a.since_ms);
   }
-  if (!ctx.console_url.empty()) {
-    std::string base = ctx.console_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    v["link"] = base + "/hosts/" + a.host;
-  }
+  if (!ctx.console_url.empty()) v["link"] = link_to(ctx, "/hosts/" + a.host);
   if (repeat > 0) v["repeat"] = std::to_string(repeat);
   if (escalation != nullptr) {
     v["escalation"] = std::to_string(escalation->level);

@@ -126,7 +126,7 @@ TEST_CASE("a killed process gives exactly one WeCom alert, and its restart exact
   CHECK_THAT(alert, Catch::Contains("集成测试平台"));  // the agent's system label
   CHECK_THAT(alert, Catch::Contains("开始时间"));
   CHECK_THAT(alert, Catch::Contains("count：0"));  // value vs threshold
-  CHECK_THAT(alert, Catch::Contains("http://console.example/hosts/e2e-01"));
+  CHECK_THAT(alert, Catch::Contains("http://console.example/console/hosts/e2e-01"));
   CHECK_THAT(alert, Catch::Contains("故障单：INC-0001（一级故障）"));  // the incident it opened
   // Bounded: one agent interval (1s) plus shipping; generous for sanitizer builds on a loaded box.
   CHECK(latency < 15s);

@@ -65,7 +65,11 @@ TEST_CASE("a firing message names severity, system, host, check, since, value vs
   CHECK_THAT(text, Catch::Contains("2025-12-01 18:00:00"));
   CHECK_THAT(text, Catch::Contains("used_pct（mount=/data）：93.2%"));
   CHECK_THAT(text, Catch::Contains("严重阈值 90"));
-  CHECK_THAT(text, Catch::Contains("https://xunjian.example/hosts/db-01"));
+  CHECK_THAT(text, Catch::Contains("https://xunjian.example/console/hosts/db-01"));  // the console's page
+  ctx.console_url = "https://xunjian.example/console";  // written with the console's path: kept
+  const std::string kept = render_message(disk_alert(), Transition::kFiring, ctx);
+  CHECK_THAT(kept, Catch::Contains("(https://xunjian.example/console/hosts/db-01)"));
+  CHECK_THAT(kept, !Catch::Contains("/console/console"));
 }
 
 TEST_CASE("a recovery message says when it recovered and how long it lasted") {
