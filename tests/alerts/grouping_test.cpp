@@ -3,14 +3,10 @@
 #include <catch2/catch.hpp>
 #include <deque>
 #include <regex>
-#include <yaml-cpp/yaml.h>
 
 #include "memory_alert_store.hpp"
-#include "xj/alerts/alerts_config.hpp"
 #include "xj/alerts/group_message.hpp"
 #include "xj/alerts/outbox_sender.hpp"
-#include "xj/common/config_error.hpp"
-#include "xj/common/config_section.hpp"
 
 using namespace xj;
 using namespace xj::alerts;
@@ -419,38 +415,4 @@ TEST_CASE("combined texts come in English from the en templates") {
   const std::string sms = render_combined(ptrs, true, "", ctx, 500, 160);
   CHECK_THAT(sms, Catch::StartsWith("[Alert storm] 3 alert messages: Warning 2, Resolved 1; 1 hosts"));
   CHECK(sms.find('\n') == std::string::npos);
-}
-
-namespace {
-AlertsConfig parse(const std::string& yaml) {
-  YAML::Node root = YAML::Load(yaml);
-  return parse_alerts_config(ConfigSection(root, "collector.yaml", "").section("alerts"));
-}
-std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
-
-TEST_CASE("alerts.grouping and alerts.storm: defaults, values, errors naming file, line and key") {
-  const auto d = parse("alerts:\n  locale: en\n");
-  CHECK(d.sender.grouping.by == std::vector<std::string>{"host"});
-  CHECK(d.sender.grouping.window == std::chrono::seconds(10));
-  CHECK(d.sender.storm.threshold == 20);
-  CHECK(d.sender.message.locale == "en");
-  const auto c = parse("alerts:\n  grouping: {by: [system, check], window: 0s}\n  storm: {threshold: 0, interval: 30s}\n");
-  CHECK(c.sender.grouping.by == std::vector<std::string>{"system", "check"});
-  CHECK(c.sender.grouping.window.count() == 0);
-  CHECK(c.sender.storm.threshold == 0);
-  CHECK(c.sender.storm.interval == std::chrono::seconds(30));
-  CHECK_THAT(error_of("alerts:\n  grouping:\n    by: [hots]\n"),
-             Catch::Contains("collector.yaml:3: alerts.grouping: key 'by': 'hots' is not one of host, system, check"));
-  CHECK_THAT(error_of("alerts:\n  grouping:\n    window: 1h\n"),
-             Catch::Contains("collector.yaml:3: alerts.grouping: key 'window'"));
-  CHECK_THAT(error_of("alerts:\n  storm:\n    threshold: -1\n"), Catch::Contains("collector.yaml:3: alerts.storm: key 'threshold'"));
-  CHECK_THAT(error_of("alerts:\n  storm: {thresold: 3}\n"), Catch::Contains("unknown key 'thresold'"));
 }
