@@ -68,6 +68,8 @@ std::map<std::string, std::string> alert_fields(const Alert& a, const Incident* 
   std::map<std::string, std::string> f{{"severity", std::string(xj::to_string(a.severity))},
                                        {"host", a.host},
                                        {"check", a.check}};
+  // The one line a group or digest lists for the alert (OutboxSender).
+  if (!a.summary.empty()) f["summary"] = a.summary;
   if (auto sys = a.labels.find("system"); sys != a.labels.end()) f["system"] = sys->second;
   if (incident != nullptr) f["incident"] = incident_number(incident->id);
   return f;

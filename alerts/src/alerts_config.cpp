@@ -335,7 +335,7 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
                 "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
                 "routes", "incidents", "holidays", "repeat_interval", "people", "duty",
-                "default_route", "maintenance"});
+                "default_route", "maintenance", "grouping", "storm"});
   cfg.enabled = a.boolean("enabled", true);
   cfg.message.console_url = a.str("console_url");
   cfg.message.locale = a.str("locale", "zh-CN");
@@ -364,6 +364,30 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   cfg.sender.backoff_initial = retry.duration("initial", cfg.sender.backoff_initial, std::chrono::milliseconds(10));
   cfg.sender.backoff_max = retry.duration("max", cfg.sender.backoff_max, cfg.sender.backoff_initial);
   cfg.sender.max_attempts = static_cast<int>(retry.integer("max_attempts", cfg.sender.max_attempts, 1, 100'000));
+  // Grouping and the storm digest (OutboxSender): how the outbox's rows are combined.
+  ConfigSection grouping = a.section("grouping");
+  grouping.allow_only({"by", "window"});
+  GroupingOptions& g = cfg.sender.grouping;
+  if (grouping.has("by")) {
+    g.by = grouping.list("by");
+    if (g.by.empty()) grouping.fail("by", "must name at least one of host, system, check");
+    for (const auto& f : g.by) {
+      if (f != "host" && f != "system" && f != "check") {
+        grouping.fail("by", "'" + f + "' is not one of host, system, check");
+      }
+    }
+  }
+  g.window = grouping.duration("window", g.window, zero);
+  if (g.window > std::chrono::minutes(10)) {
+    grouping.fail("window", "holding alerts longer than 10m delays the person on duty; use at most 10m (0 turns grouping off)");
+  }
+  ConfigSection storm = a.section("storm");
+  storm.allow_only({"threshold", "interval"});
+  cfg.sender.storm.threshold = static_cast<int>(storm.integer("threshold", cfg.sender.storm.threshold, 0, 100'000));
+  cfg.sender.storm.interval = storm.duration("interval", cfg.sender.storm.interval, std::chrono::seconds(1));
+  if (cfg.sender.storm.interval > std::chrono::minutes(10)) {
+    storm.fail("interval", "a digest less often than every 10m leaves the person on duty uninformed; use at most 10m");
+  }
 
   if (a.has("channels")) {
     const YAML::Node list = a.node()["channels"];
@@ -381,6 +405,7 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
     if (!civil_days(d)) a.fail("holidays", "'" + d + "' is not a date like 2026-10-01");
     cfg.holidays.insert(d);
   }
+  cfg.sender.message = cfg.message;
   detail::parse_routing(a, cfg);
   if (a.has("maintenance")) {
     const YAML::Node list = a.node()["maintenance"];

@@ -17,6 +17,8 @@ PostReply send_request(const ChannelConfig& cfg, const std::string& method, cons
   req.url = url;
   req.headers = std::move(headers);
   req.headers.emplace_back(kIdempotencyHeader, m.idempotency_key);
+  // A group or digest: how many outbox messages it stands for (a receiver's accounting).
+  if (!m.members.empty()) req.headers.emplace_back(kMembersHeader, std::to_string(m.members.size()));
   req.body = body;
   req.timeout = cfg.timeout;
   req.max_body = 64 * 1024;

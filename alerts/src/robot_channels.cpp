@@ -108,6 +108,9 @@ class WebhookChannel final : public Channel {
   SendOutcome send(const OutboxMessage& m) override {
     json body{{"idempotency_key", m.idempotency_key}, {"fingerprint", m.fingerprint},
               {"status", m.transition}, {"text", m.text}};
+    // A group or digest names every outbox message it carries, so a receiver can account for
+    // (and deduplicate) each one.
+    if (!m.members.empty()) body["members"] = m.members;
     auto r = detail::post_json(cfg_, cfg_.url, body.dump(), m);
     SendOutcome o;
     o.delivered = r.transport_ok && r.status >= 200 && r.status < 300;

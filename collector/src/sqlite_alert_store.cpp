@@ -125,16 +125,29 @@ class SqliteAlertStore final : public alerts::AlertStore {
     return q.i64(0);
   }
 
-  Expected<bool> record_attempt(const AttemptRecord& a) override {
+  std::vector<OutboxMessage> pending_messages(const std::string& channel, std::size_t limit) override {
     std::lock_guard lock(mu_);
     Query q(*conn_,
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-            " status = ?, next_attempt = ?, delivered = ?,"
-            " latency_ms = CASE WHEN ? THEN ? - created ELSE latency_ms END WHERE id = ?");
-    const int status = a.delivered ? 1 : a.give_up ? 2 : 0;
-    q.bind(a.error, status, a.next_attempt_ms, a.delivered ? a.at_ms : 0, a.delivered ? 1 : 0,
-           a.at_ms, a.id);
-    if (!q.done()) return conn_->error("cannot record a delivery attempt");
+            "SELECT id, idem_key, fingerprint, transition, channel, recipient, text, created,"
+            " next_attempt, attempts, status, last_error, delivered, latency_ms, fields FROM outbox"
+            " WHERE status = 0 AND channel = ? ORDER BY id LIMIT ?");
+    q.bind(channel, static_cast<std::int64_t>(limit));
+    return read_messages(q);
+  }
+
+  Expected<bool> record_attempt(const AttemptRecord& a) override {
+    std::lock_guard lock(mu_);
+    return update_attempt(a);
+  }
+
+  Expected<bool> record_attempts(const std::vector<AttemptRecord>& attempts) override {
+    std::lock_guard lock(mu_);
+    Txn txn(*conn_, "BEGIN IMMEDIATE");
+    if (!txn.ok()) return conn_->error("cannot begin recording a combined delivery");
+    for (const auto& a : attempts) {
+      if (auto r = update_attempt(a); !r) return r;
+    }
+    if (!txn.commit()) return conn_->error("cannot commit a combined delivery");
     return true;
   }
 
@@ -202,6 +215,19 @@ class SqliteAlertStore final : public alerts::AlertStore {
   }
 
  private:
+  // Under mu_.
+  Expected<bool> update_attempt(const AttemptRecord& a) {
+    Query q(*conn_,
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+            " status = ?, next_attempt = ?, delivered = ?,"
+            " latency_ms = CASE WHEN ? THEN ? - created ELSE latency_ms END WHERE id = ?");
+    const int status = a.delivered ? 1 : a.give_up ? 2 : 0;
+    q.bind(a.error, status, a.next_attempt_ms, a.delivered ? a.at_ms : 0, a.delivered ? 1 : 0,
+           a.at_ms, a.id);
+    if (!q.done()) return conn_->error("cannot record a delivery attempt");
+    return true;
+  }
+
   static std::vector<OutboxMessage> read_messages(Query& q) { return detail::read_outbox_messages(q); }
 
   std::mutex mu_;

@@ -167,3 +167,22 @@ TEST_CASE("repeat_interval defaults to 30 minutes, 0 turns reminders off, and un
   CHECK_THAT(error_of("alerts:\n  holidays: [2026-13-01]\n"), Catch::Contains("'2026-13-01' is not a date"));
   CHECK(parse("alerts:\n  holidays: [2026-10-01]\n").holidays.count("2026-10-01") == 1);
 }
+
+TEST_CASE("alerts.grouping and alerts.storm: defaults, values, errors naming file, line and key") {
+  const auto d = parse("alerts:\n  locale: en\n");
+  CHECK(d.sender.grouping.by == std::vector<std::string>{"host"});
+  CHECK(d.sender.grouping.window == std::chrono::seconds(10));
+  CHECK(d.sender.storm.threshold == 20);
+  CHECK(d.sender.message.locale == "en");
+  const auto c = parse("alerts:\n  grouping: {by: [system, check], window: 0s}\n  storm: {threshold: 0, interval: 30s}\n");
+  CHECK(c.sender.grouping.by == std::vector<std::string>{"system", "check"});
+  CHECK(c.sender.grouping.window.count() == 0);
+  CHECK(c.sender.storm.threshold == 0);
+  CHECK(c.sender.storm.interval == std::chrono::seconds(30));
+  CHECK_THAT(error_of("alerts:\n  grouping:\n    by: [hots]\n"),
+             Catch::Contains("collector.yaml:3: alerts.grouping: key 'by': 'hots' is not one of host, system, check"));
+  CHECK_THAT(error_of("alerts:\n  grouping:\n    window: 1h\n"),
+             Catch::Contains("collector.yaml:3: alerts.grouping: key 'window'"));
+  CHECK_THAT(error_of("alerts:\n  storm:\n    threshold: -1\n"), Catch::Contains("collector.yaml:3: alerts.storm: key 'threshold'"));
+  CHECK_THAT(error_of("alerts:\n  storm: {thresold: 3}\n"), Catch::Contains("unknown key 'thresold'"));
+}

@@ -171,7 +171,9 @@ TEST_CASE("a killed process gives exactly one WeCom alert, and its restart exact
 TEST_CASE("a collector SIGKILLed with messages pending delivers every one after restart, none twice") {
   auto dir = scratch_dir("alerts-e2e-sigkill");
   const std::uint16_t rx_port = free_port();
-  AlertingCollector collector(dir / "collector", rx_port);
+  // Grouping off: the receiver counts each outbox message by its own key (grouped, the 8 would
+  // be one message; the storm test below accounts for combined messages).
+  AlertingCollector collector(dir / "collector", rx_port, "  grouping: {window: 0s}\n");
   collector.start();
   AgentOptions ao;
   ao.id = "e2e-02";
@@ -558,4 +560,87 @@ TEST_CASE("libcurl (SMTP for e-mail) is linked into the collector only, never in
   CHECK_THAT(collector.out, Catch::Contains("libcurl"));
   CHECK_THAT(agent.out, Catch::Contains("(NEEDED)"));
   CHECK(agent.out.find("libcurl") == std::string::npos);
+}
+
+namespace {
+
+// An Alertmanager webhook payload of alerts [from, to): 100 hosts, 10 checks each, every
+// tenth critical.
+std::string storm_payload(int from, int to) {
+  nlohmann::json alerts = nlohmann::json::array();
+  for (int i = from; i < to; ++i) {
+    alerts.push_back({{"status", "firing"},
+                      {"labels", {{"alertname", "check-" + std::to_string(i / 100)},
+                                  {"instance", "host-" + std::to_string(i % 100)},
+                                  {"severity", i % 10 == 0 ? "critical" : "warning"},
+                                  {"system", i % 2 == 0 ? "平台A" : "平台B"}}},
+                      {"annotations", {{"summary", "storm alert " + std::to_string(i)}}}});
+  }
+  return nlohmann::json{{"version", "4"}, {"status", "firing"}, {"alerts", alerts}}.dump();
+}
+
+std::size_t number_after(const std::string& text, const std::string& before) {
+  const auto p = text.find(before);
+  if (p == std::string::npos) return 0;
+  return std::stoul(text.substr(p + before.size()));
+}
+
+}  // namespace
+
+TEST_CASE("a 1,000-alert storm: the robot's rate limit is never exceeded and the digests account for every alert") {
+  auto dir = scratch_dir("alerts-e2e-storm");
+  // The receiver enforces WeCom's 20 per minute per robot key and 4096 bytes; the channel's
+  // own limit is the same 20 per minute.
+  RobotReceiver rx(dir / "rx", {"--rate", "20"});
+  AlertingCollector collector(dir / "collector", rx.port(),
+                              "      rate_per_minute: 20\n"
+                              "  incidents: {levels: []}\n");
+  collector.start();
+  const std::string op = collector.api_token("prometheus", "operator", dir / "op.token");
+  const auto started = std::chrono::steady_clock::now();
+  for (int from = 0; from < 1000; from += 100) {
+    auto r = http("POST", collector.url() + "/api/v1/alertmanager", op, storm_payload(from, from + 100));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  }
+  REQUIRE(sql_int(collector.db(), "SELECT count(*) FROM outbox") == 1000);
+  // Digests go out at most every 10 s (storm.interval): the posting takes a few seconds, so
+  // a handful of digests, well inside a minute's 20 sends.
+  const bool all = wait_until(80s, [&] {
+    return sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1") == 1000;
+  });
+  const auto took = std::chrono::steady_clock::now() - started;
+  INFO("delivered: " << sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1").value_or(-1));
+  REQUIRE(all);
+  std::this_thread::sleep_for(1s);
+  const auto got = rx.accepted("wecom");
+  CHECK(rx.rejected().empty());  // never 45009 (rate) nor 40058 (size)
+  std::size_t members = 0, digests = 0, listed_total = 0;
+  std::vector<double> at;
+  for (const auto& e : got) {
+    const std::string text = e["content"];
+    const std::size_t n = e["members"].get<std::size_t>();
+    members += n;
+    at.push_back(e["at"].get<double>());
+    if (text.rfind("### 【告警风暴】", 0) != 0) continue;
+    ++digests;
+    INFO(text);
+    // The digest's own words carry its count, and its severity counts add up to it.
+    CHECK(number_after(text, "### 【告警风暴】") == n);
+    CHECK(number_after(text, "> 严重 ") + number_after(text, "警告 ") == n);
+    CHECK(text.size() <= 4096);
+    for (std::size_t p = text.find("> - 【"); p != std::string::npos; p = text.find("> - 【", p + 1)) ++listed_total;
+  }
+  CHECK(members == 1000);  // every alert in exactly one message, none twice
+  CHECK(digests >= 1);
+  CHECK(got.size() <= 20);
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    std::size_t in_minute = 0;
+    for (std::size_t j = i; j < at.size() && at[j] < at[i] + 60; ++j) ++in_minute;
+    CHECK(in_minute <= 20);
+  }
+  CHECK(listed_total > 0);
+  CHECK(sql_int(collector.db(), "SELECT count(DISTINCT idem_key) FROM outbox WHERE status = 1") == 1000);
+  // Bounded: the storm is over in one digest interval or two after the last post.
+  CHECK(took < 60s);
 }

@@ -71,6 +71,13 @@ class MemoryAlertStore final : public AlertStore {
     }
     return best;
   }
+  std::vector<OutboxMessage> pending_messages(const std::string& channel, std::size_t limit) override {
+    std::vector<OutboxMessage> out;
+    for (const auto& m : outbox) {
+      if (m.status == DeliveryStatus::kPending && m.channel == channel && out.size() < limit) out.push_back(m);
+    }
+    return out;
+  }
   Expected<bool> record_attempt(const AttemptRecord& a) override {
     OutboxMessage& m = outbox.at(static_cast<std::size_t>(a.id - 1));
     ++m.attempts;

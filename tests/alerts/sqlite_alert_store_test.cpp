@@ -139,6 +139,31 @@ TEST_CASE("due messages are the head of each channel, and attempts are recorded"
   CHECK(all[2].latency_ms == 200);
 }
 
+TEST_CASE("a channel's pending rows, and one combined attempt recorded on every member") {
+  auto db = fresh_db("combined");
+  std::unique_ptr<Store> main;
+  auto s = open_both(db, main);
+  REQUIRE(s->commit({}, {msg("a1", "ops"), msg("b1", "sms"), msg("a2", "ops"), msg("a3", "ops")}).ok());
+  auto ops = s->pending_messages("ops", 10);
+  REQUIRE(ops.size() == 3);
+  CHECK(ops[0].idempotency_key == "a1");
+  CHECK(ops[2].idempotency_key == "a3");
+  CHECK(s->pending_messages("ops", 2).size() == 2);
+  // A group of a1 and a2 failed once, then was delivered as one.
+  REQUIRE(s->record_attempts({{ops[0].id, 1500, false, false, 3500, "HTTP 500"},
+                              {ops[1].id, 1500, false, false, 3500, "HTTP 500"}}).ok());
+  REQUIRE(s->record_attempts({{ops[0].id, 3600, true, false, 0, ""}, {ops[1].id, 3600, true, false, 0, ""}}).ok());
+  ops = s->pending_messages("ops", 10);
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0].idempotency_key == "a3");
+  for (const auto& m : s->messages(0, 10)) {
+    if (m.idempotency_key != "a1" && m.idempotency_key != "a2") continue;
+    CHECK(m.status == DeliveryStatus::kDelivered);
+    CHECK(m.attempts == 2);
+    CHECK(m.latency_ms == 2600);
+  }
+}
+
 TEST_CASE("a message given up is kept as failed with its last error") {
   auto db = fresh_db("failed");
   std::unique_ptr<Store> main;

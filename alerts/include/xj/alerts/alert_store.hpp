@@ -58,8 +58,18 @@ class AlertStore {
   virtual std::vector<OutboxMessage> due_messages(std::int64_t now_ms) = 0;
   // The earliest next attempt of any pending message, if there is one.
   virtual std::optional<std::int64_t> next_due() = 0;
+  // Pending messages of one channel, oldest first, due or not (the sender groups them).
+  virtual std::vector<OutboxMessage> pending_messages(const std::string& channel, std::size_t limit) = 0;
   // Counts an attempt (attempts + 1, last error, or delivered with its latency).
   virtual Expected<bool> record_attempt(const AttemptRecord& attempt) = 0;
+  // The attempt of one combined message, recorded for each of its member rows as one: a
+  // crash never leaves a group half delivered. The SQLite store does it in one transaction.
+  virtual Expected<bool> record_attempts(const std::vector<AttemptRecord>& attempts) {
+    for (const auto& a : attempts) {
+      if (auto r = record_attempt(a); !r) return r;
+    }
+    return true;
+  }
   // Moves a message's next attempt without counting an attempt (rate limit reached).
   virtual Expected<bool> postpone(std::int64_t id, std::int64_t next_attempt_ms) = 0;
   // True when a message with this idempotency key is stored (any status).

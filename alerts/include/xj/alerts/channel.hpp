@@ -119,5 +119,7 @@ std::string truncate_utf8(std::string_view text, std::size_t max_bytes, std::siz
 
 // The header every request carries, so a receiver can count by idempotency key.
 inline constexpr const char* kIdempotencyHeader = "X-Xunjian-Idempotency-Key";
+// On a combined message (group, digest): the number of outbox messages it carries.
+inline constexpr const char* kMembersHeader = "X-Xunjian-Members";
 
 }  // namespace xj::alerts

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xj::alerts {
 
@@ -35,7 +36,14 @@ struct OutboxMessage {
   std::string last_error;
   std::int64_t delivered_ms = 0;
   std::int64_t latency_ms = 0;  // created -> delivered
+  // A message the sender combined from several outbox rows (a group, a storm digest): the
+  // idempotency keys of its members. Never stored: each member is its own row.
+  std::vector<std::string> members;
 };
+
+// Transitions of alerts (firing, resolved, repeatN, escalateN): the rows the sender may group
+// and digest. Anything else (incident notices, reports) always goes out as its own message.
+bool alert_transition(std::string_view transition);
 
 std::string idempotency_key(std::string_view fingerprint, std::int64_t since_ms,
                             std::string_view transition, std::string_view channel,
