@@ -147,7 +147,7 @@ class Parser {
     for (;;) {
       skip_ws();
       if (pos_ < t_.size() && t_[pos_] == '}') break;  // also {} and a trailing comma
-      LabelMatcher m;
+      Matcher m;
       const std::size_t name_at = pos_;
       m.name = word([](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
       if (m.name.empty()) return failed("expected a label name", name_at);

@@ -56,18 +56,10 @@ std::string_view to_string(CompareOp op) {
   return ">";
 }
 
-bool LabelMatcher::matches(const Labels& labels) const {
-  auto it = labels.find(name);
-  const std::string& v = it == labels.end() ? std::string() : it->second;
-  if (op == "=") return v == value;
-  if (op == "!=") return v != value;
-  const bool m = re && std::regex_match(v, *re);
-  return op == "=~" ? m : !m;
-}
-
 bool MetricTerm::matches_labels(const Labels& l) const {
   for (const auto& m : matchers) {
-    if (!m.matches(l)) return false;
+    auto it = l.find(m.name);
+    if (!m.matches_value(it == l.end() ? std::string() : it->second)) return false;
   }
   return true;
 }

@@ -83,6 +83,16 @@ std::string process_check(const std::string& id, const std::string& regex) {
          "    restart_warn: false\n";
 }
 
+// Waits for the n-th WeCom message, then a while more in which the agent keeps reporting:
+// exactly n must have arrived. The n-th's text.
+std::string nth_and_no_more(const RobotReceiver& rx, std::size_t n) {
+  REQUIRE(wait_until(30s, [&] { return rx.accepted("wecom").size() >= n; }));
+  std::this_thread::sleep_for(3s);
+  auto got = rx.accepted("wecom");
+  REQUIRE(got.size() == n);
+  return got[n - 1]["content"];
+}
+
 std::map<std::string, int> count_by_key(const std::vector<nlohmann::json>& got) {
   std::map<std::string, int> n;
   for (const auto& e : got) ++n[e["key"].get<std::string>()];
@@ -597,11 +607,7 @@ TEST_CASE("an exec check's perfdata over a metric rule's threshold gives exactly
   CHECK(rx.entries().empty());  // under the threshold: nothing
 
   set_depth("depth=150;;");
-  REQUIRE(wait_until(30s, [&] { return !rx.accepted("wecom").empty(); }));
-  std::this_thread::sleep_for(3s);  // more results over the threshold arrive meanwhile
-  auto got = rx.accepted("wecom");
-  REQUIRE(got.size() == 1);
-  const std::string alert = got[0]["content"];
+  const std::string alert = nth_and_no_more(rx, 1);
   INFO(alert);
   CHECK_THAT(alert, Catch::StartsWith("### 【严重】e2e-metric exec:queue 指标告警：queue-backlog"));
   CHECK_THAT(alert, Catch::Contains("> 规则：queue-backlog（exec.depth > 100）"));
@@ -618,11 +624,7 @@ TEST_CASE("an exec check's perfdata over a metric rule's threshold gives exactly
   CHECK(sql_int(collector.db(), "SELECT count(*) FROM alerts WHERE kind = 'metric' AND state = 'firing'") == 1);
 
   set_depth("depth=20;;");
-  REQUIRE(wait_until(30s, [&] { return rx.accepted("wecom").size() >= 2; }));
-  std::this_thread::sleep_for(3s);
-  got = rx.accepted("wecom");
-  REQUIRE(got.size() == 2);
-  const std::string recovery = got[1]["content"];
+  const std::string recovery = nth_and_no_more(rx, 2);
   INFO(recovery);
   CHECK_THAT(recovery, Catch::StartsWith("### 【已恢复】e2e-metric exec:queue 指标告警：queue-backlog"));
   CHECK_THAT(recovery, Catch::Contains("持续时长"));

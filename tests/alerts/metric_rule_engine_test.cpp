@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 
 #include "xj/alerts/message_builder.hpp"
+#include "notified.hpp"
 #include "xj/alerts/rule_engine.hpp"
 
 using namespace xj;
 using namespace xj::alerts;
+using xj::alerts::test::notified;
 
 namespace {
 
@@ -62,14 +64,6 @@ struct Harness {
   }
   void advance(std::int64_t ms) { now += ms; }
 };
-
-std::vector<AlertEvent> notified(const std::vector<AlertEvent>& evs) {
-  std::vector<AlertEvent> out;
-  for (const auto& e : evs) {
-    if (e.transition) out.push_back(e);
-  }
-  return out;
-}
 
 }  // namespace
 

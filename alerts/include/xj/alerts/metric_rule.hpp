@@ -44,20 +44,12 @@ std::string_view to_string(UnitDimension d);  // "a percentage", "a size", "a ti
 enum class CompareOp { kGreater, kGreaterEqual, kLess, kLessEqual, kEqual, kNotEqual };
 std::string_view to_string(CompareOp op);  // ">", ">=", ...
 
-// A label matcher inside {...}: a label the metric lacks has the value "".
-struct LabelMatcher {
-  std::string name;
-  std::string op;  // "=", "!=", "=~", "!~"
-  std::string value;
-  std::shared_ptr<const std::regex> re;  // =~ and !~: the whole value must match
-  bool matches(const Labels& labels) const;
-};
-
 // One comparison: metric `name` of results of check kind `kind`, compared with a constant.
 struct MetricTerm {
   std::string kind;  // "disk"
   std::string name;  // "used_pct"
-  std::vector<LabelMatcher> matchers;
+  // {mount="/data"}: on the metric's labels; a label the metric lacks has the value "".
+  std::vector<Matcher> matchers;
   CompareOp op = CompareOp::kGreater;
   double threshold = 0;          // in the unit's base (bytes, ms, %), or as written for kNone
   UnitDimension dimension = UnitDimension::kNone;
