@@ -12,10 +12,13 @@ namespace {
 
 // Kinds whose metric names the user chooses (exec perfdata labels, SQL queries) declare them
 // as "<perfdata label>" or "(postgres metrics)": any name is accepted there.
-bool user_named(const MetricSpec& m) { return !m.name.empty() && (m.name[0] == '<' || m.name[0] == '('); }
+bool user_named(const MetricSpec& m) {
+  return !m.name.empty() && (m.name[0] == '<' || m.name[0] == '(');
+}
 
 bool name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == ':' || c == '/';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+         c == ':' || c == '/';
 }
 
 class Parser {
@@ -26,14 +29,15 @@ class Parser {
     MetricExpr e;
     e.text = std::string(t_);
     skip_ws();
-    if (pos_ == t_.size()) return make_error("is empty; write a comparison like disk.used_pct > 90");
+    if (pos_ == t_.size())
+      return make_error("is empty; write a comparison like disk.used_pct > 90");
     for (;;) {
       const std::size_t start = pos_;
       MetricTerm term;
       if (!comparison(term)) return make_error(*error_);
       if (!e.terms.empty() && term.kind != e.terms[0].kind) {
-        return fail_at("the comparisons of an 'and' must be on one check kind, not '" + e.terms[0].kind +
-                           "' and '" + term.kind + "'",
+        return fail_at("the comparisons of an 'and' must be on one check kind, not '" +
+                           e.terms[0].kind + "' and '" + term.kind + "'",
                        start);
       }
       e.terms.push_back(std::move(term));
@@ -91,7 +95,10 @@ class Parser {
 
   bool comparison(MetricTerm& term) {
     const std::size_t start = pos_;
-    term.kind = word([](char c) { return std::islower(static_cast<unsigned char>(c)) || c == '_' || std::isdigit(static_cast<unsigned char>(c)); });
+    term.kind = word([](char c) {
+      return std::islower(static_cast<unsigned char>(c)) || c == '_' ||
+             std::isdigit(static_cast<unsigned char>(c));
+    });
     if (term.kind.empty() || std::isdigit(static_cast<unsigned char>(term.kind[0]))) {
       return failed("expected a metric like disk.used_pct", start);
     }
@@ -111,7 +118,8 @@ class Parser {
     } else {
       term.name = word([](char c) { return name_char(c); });
     }
-    if (term.name.empty()) return failed("expected a metric name after '" + term.kind + ".'", name_at);
+    if (term.name.empty())
+      return failed("expected a metric name after '" + term.kind + ".'", name_at);
     term.metric_text = std::string(t_.substr(start, pos_ - start));
     const MetricSpec* declared = nullptr;
     bool any_name = false;
@@ -122,22 +130,25 @@ class Parser {
     if (declared == nullptr && !any_name) {
       std::string names;
       for (const auto& m : spec->metrics) names += (names.empty() ? "" : ", ") + m.name;
-      return failed(term.kind + " has no metric '" + term.name + "' (it has " + names + ")", name_at);
+      return failed(term.kind + " has no metric '" + term.name + "' (it has " + names + ")",
+                    name_at);
     }
     skip_ws();
     if (pos_ < t_.size() && t_[pos_] == '{' && !label_matchers(term)) return false;
     skip_ws();
     const std::size_t op_at = pos_;
-    if (!compare_op(term.op)) return failed("expected a comparison operator after '" + term.metric_text + "'", op_at);
+    if (!compare_op(term.op))
+      return failed("expected a comparison operator after '" + term.metric_text + "'", op_at);
     skip_ws();
     const std::size_t threshold_at = pos_;
     if (!threshold(term)) return false;
     if (declared != nullptr && term.dimension != UnitDimension::kNone &&
         unit_scale(declared->unit).dimension != term.dimension) {
-      return failed("'" + term.threshold_text + "' is " + std::string(to_string(term.dimension)) + ", but " +
-                        term.metric_text + " is " +
-                        (declared->unit.empty() ? std::string("a plain number") : "in " + declared->unit),
-                    threshold_at);
+      return failed(
+          "'" + term.threshold_text + "' is " + std::string(to_string(term.dimension)) + ", but " +
+              term.metric_text + " is " +
+              (declared->unit.empty() ? std::string("a plain number") : "in " + declared->unit),
+          threshold_at);
     }
     return true;
   }
@@ -159,7 +170,8 @@ class Parser {
           break;
         }
       }
-      if (m.op.empty()) return failed("expected =, !=, =~ or !~ after label '" + m.name + "'", op_at);
+      if (m.op.empty())
+        return failed("expected =, !=, =~ or !~ after label '" + m.name + "'", op_at);
       pos_ += m.op.size();
       skip_ws();
       const std::size_t value_at = pos_;
@@ -171,7 +183,9 @@ class Parser {
         try {
           m.re = std::make_shared<const std::regex>(m.value, std::regex::ECMAScript);
         } catch (const std::regex_error& e) {
-          return failed("label '" + m.name + "': bad regular expression '" + m.value + "': " + e.what(), value_at);
+          return failed(
+              "label '" + m.name + "': bad regular expression '" + m.value + "': " + e.what(),
+              value_at);
         }
       }
       term.matchers.push_back(std::move(m));
@@ -215,7 +229,8 @@ class Parser {
       ++p;
       any = digits() || any;
     }
-    if (!any) return failed("expected a number after '" + std::string(to_string(term.op)) + "'", start);
+    if (!any)
+      return failed("expected a number after '" + std::string(to_string(term.op)) + "'", start);
     // An exponent only when digits follow: no unit starts with e, but be exact anyway.
     if (p + 1 < t_.size() && (t_[p] == 'e' || t_[p] == 'E')) {
       std::size_t q = p + 1;
@@ -229,13 +244,16 @@ class Parser {
     term.threshold = std::strtod(number.c_str(), nullptr);
     pos_ = p;
     const std::size_t unit_at = pos_;
-    std::string unit = pos_ < t_.size() && t_[pos_] == '%' ? std::string(1, t_[pos_++])
-                                                         : word([](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
+    std::string unit =
+        pos_ < t_.size() && t_[pos_] == '%'
+            ? std::string(1, t_[pos_++])
+            : word([](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
     term.threshold_text = number + unit;
     if (unit.empty()) return true;
     const UnitScale s = unit_scale(unit);
     if (s.dimension == UnitDimension::kNone) {
-      return failed("unknown unit '" + unit + "' after " + number + " (units: %, B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, us, ms, s, m, h, d)",
+      return failed("unknown unit '" + unit + "' after " + number +
+                        " (units: %, B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, us, ms, s, m, h, d)",
                     unit_at);
     }
     term.dimension = s.dimension;

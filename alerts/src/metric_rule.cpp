@@ -36,22 +36,32 @@ UnitScale unit_scale(std::string_view unit) {
 
 std::string_view to_string(UnitDimension d) {
   switch (d) {
-    case UnitDimension::kPercent: return "a percentage";
-    case UnitDimension::kBytes: return "a size";
-    case UnitDimension::kTime: return "a time";
-    case UnitDimension::kNone: break;
+    case UnitDimension::kPercent:
+      return "a percentage";
+    case UnitDimension::kBytes:
+      return "a size";
+    case UnitDimension::kTime:
+      return "a time";
+    case UnitDimension::kNone:
+      break;
   }
   return "a number";
 }
 
 std::string_view to_string(CompareOp op) {
   switch (op) {
-    case CompareOp::kGreater: return ">";
-    case CompareOp::kGreaterEqual: return ">=";
-    case CompareOp::kLess: return "<";
-    case CompareOp::kLessEqual: return "<=";
-    case CompareOp::kEqual: return "==";
-    case CompareOp::kNotEqual: return "!=";
+    case CompareOp::kGreater:
+      return ">";
+    case CompareOp::kGreaterEqual:
+      return ">=";
+    case CompareOp::kLess:
+      return "<";
+    case CompareOp::kLessEqual:
+      return "<=";
+    case CompareOp::kEqual:
+      return "==";
+    case CompareOp::kNotEqual:
+      return "!=";
   }
   return ">";
 }
@@ -72,12 +82,18 @@ std::optional<bool> MetricTerm::holds(double value, std::string_view unit) const
     v *= s.factor;
   }
   switch (op) {
-    case CompareOp::kGreater: return v > threshold;
-    case CompareOp::kGreaterEqual: return v >= threshold;
-    case CompareOp::kLess: return v < threshold;
-    case CompareOp::kLessEqual: return v <= threshold;
-    case CompareOp::kEqual: return v == threshold;
-    case CompareOp::kNotEqual: return v != threshold;
+    case CompareOp::kGreater:
+      return v > threshold;
+    case CompareOp::kGreaterEqual:
+      return v >= threshold;
+    case CompareOp::kLess:
+      return v < threshold;
+    case CompareOp::kLessEqual:
+      return v <= threshold;
+    case CompareOp::kEqual:
+      return v == threshold;
+    case CompareOp::kNotEqual:
+      return v != threshold;
   }
   return std::nullopt;
 }
@@ -104,7 +120,8 @@ std::string format_number(double v) {
 }
 
 std::string format_metric_value(double value, std::string_view unit) {
-  if (unit == "B" && value >= 0 && value < 1.8e19 && value == std::floor(value)) return format_size(static_cast<std::uint64_t>(value));
+  if (unit == "B" && value >= 0 && value < 1.8e19 && value == std::floor(value))
+    return format_size(static_cast<std::uint64_t>(value));
   return format_number(value) + std::string(unit);
 }
 

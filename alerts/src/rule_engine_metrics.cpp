@@ -42,8 +42,8 @@ std::string summary_of(const MetricRule& rule, const Alert& a) {
     for (std::size_t i = 0; i < a.metrics.size(); ++i) {
       const Metric& m = a.metrics[i];
       const std::string labels = labels_text(m.labels);
-      out += (out.empty() ? "" : " and ") + m.name + (labels.empty() ? "" : "{" + labels + "}") + " " +
-             format_metric_value(m.value, m.unit) + " " + a.conditions[i];
+      out += (out.empty() ? "" : " and ") + m.name + (labels.empty() ? "" : "{" + labels + "}") +
+             " " + format_metric_value(m.value, m.unit) + " " + a.conditions[i];
     }
     return out;
   }
@@ -88,8 +88,8 @@ const MetricRule* RuleEngine::metric_rule(const std::string& name) const {
 void RuleEngine::restore_metric_alert(Alert a) {
   const MetricRule* rule = metric_rule(a.rule);
   if (rule == nullptr) {
-    spdlog::info("event=metric_rule_gone rule={} host={} check={} fingerprint={}", a.rule, a.host, a.check,
-                 a.fingerprint);
+    spdlog::info("event=metric_rule_gone rule={} host={} check={} fingerprint={}", a.rule, a.host,
+                 a.check, a.fingerprint);
     retired_.push_back(std::move(a));
     return;
   }
@@ -103,12 +103,14 @@ void RuleEngine::restore_metric_alert(Alert a) {
   active_[fp] = std::move(a);
 }
 
-void RuleEngine::evaluate_metrics(const CheckTrack& t, const Result& r, std::vector<AlertEvent>& out) {
+void RuleEngine::evaluate_metrics(const CheckTrack& t, const Result& r,
+                                  std::vector<AlertEvent>& out) {
   // A check that could not measure says nothing about its metrics: every series keeps its state.
   if (r.status == Status::kUnknown) return;
   for (const auto& rule : opt_.metric_rules) {
     const auto& terms = rule.expr.terms;
-    if (terms.empty() || terms[0].kind != r.kind || !rule_applies(rule, t.subject, r.check)) continue;
+    if (terms.empty() || terms[0].kind != r.kind || !rule_applies(rule, t.subject, r.check))
+      continue;
     std::set<Labels> seen;
     for (const auto& m : r.metrics) {
       if (!terms[0].selects(m) || !seen.insert(m.labels).second) continue;
@@ -129,12 +131,14 @@ void RuleEngine::evaluate_metrics(const CheckTrack& t, const Result& r, std::vec
         const auto h = terms[i].holds(values[i]->value, values[i]->unit);
         if (!h) {
           comparable = false;
-          const std::string key = rule.name + "\n" + t.subject.host + "\n" + r.check + "\n" + values[i]->name;
+          const std::string key =
+              rule.name + "\n" + t.subject.host + "\n" + r.check + "\n" + values[i]->name;
           if (unit_warned_.insert(key).second) {
-            spdlog::warn("event=metric_rule_unit_mismatch rule={} host={} check={} metric={} unit=\"{}\" "
-                         "threshold={} reason=\"the threshold is {}, the metric's unit is not\"",
-                         rule.name, t.subject.host, r.check, values[i]->name, values[i]->unit,
-                         terms[i].threshold_text, to_string(terms[i].dimension));
+            spdlog::warn(
+                "event=metric_rule_unit_mismatch rule={} host={} check={} metric={} unit=\"{}\" "
+                "threshold={} reason=\"the threshold is {}, the metric's unit is not\"",
+                rule.name, t.subject.host, r.check, values[i]->name, values[i]->unit,
+                terms[i].threshold_text, to_string(terms[i].dimension));
           }
           break;
         }

@@ -39,9 +39,9 @@ TEST_CASE("a comparison names a check kind, its metric, an operator and a number
 
 TEST_CASE("every comparison operator is read, with or without blanks around it") {
   const std::pair<const char*, CompareOp> cases[] = {
-      {"cpu.usage_pct>90", CompareOp::kGreater},       {"cpu.usage_pct >= 90", CompareOp::kGreaterEqual},
-      {"cpu.usage_pct<90", CompareOp::kLess},          {"cpu.usage_pct <=90", CompareOp::kLessEqual},
-      {"cpu.usage_pct == 90", CompareOp::kEqual},      {"cpu.usage_pct!=90", CompareOp::kNotEqual}};
+      {"cpu.usage_pct>90", CompareOp::kGreater},  {"cpu.usage_pct >= 90", CompareOp::kGreaterEqual},
+      {"cpu.usage_pct<90", CompareOp::kLess},     {"cpu.usage_pct <=90", CompareOp::kLessEqual},
+      {"cpu.usage_pct == 90", CompareOp::kEqual}, {"cpu.usage_pct!=90", CompareOp::kNotEqual}};
   for (const auto& [text, op] : cases) {
     INFO(text);
     CHECK(ok(text).terms.at(0).op == op);
@@ -63,7 +63,8 @@ TEST_CASE("label matchers select series by equality, inequality and whole-value 
   const MetricTerm& t = e.terms[0];
   CHECK(t.matches_labels({{"mount", "/data"}, {"fs", "ext4"}, {"dev", "sdb"}}));
   CHECK_FALSE(t.matches_labels({{"mount", "/data"}, {"fs", "tmpfs"}, {"dev", "sdb"}}));
-  CHECK_FALSE(t.matches_labels({{"mount", "/data"}, {"fs", "ext4"}, {"dev", "nvme0"}}));  // whole value
+  CHECK_FALSE(
+      t.matches_labels({{"mount", "/data"}, {"fs", "ext4"}, {"dev", "nvme0"}}));  // whole value
   CHECK_FALSE(t.matches_labels({{"mount", "/data"}, {"fs", "ext4"}, {"dev", "sdb"}, {"x", "abc"}}));
   CHECK_FALSE(t.matches_labels({{"fs", "ext4"}, {"dev", "sdb"}}));  // a missing label is ""
 }
@@ -74,12 +75,13 @@ TEST_CASE("a quoted value keeps escaped quotes and Chinese text") {
   CHECK(e.terms.at(0).matchers.at(0).value == "a\"b");
 }
 
-TEST_CASE("thresholds with a unit are converted to the unit's base and compared in the metric's unit") {
+TEST_CASE(
+    "thresholds with a unit are converted to the unit's base and compared in the metric's unit") {
   auto size = ok("disk.free_bytes < 2GiB").terms.at(0);
   CHECK(size.dimension == UnitDimension::kBytes);
   CHECK(size.threshold == 2.0 * 1024 * 1024 * 1024);
   CHECK(*size.holds(1.5 * 1024 * 1024 * 1024, "B"));
-  CHECK_FALSE(*size.holds(3, "GB"));      // a perfdata GB is binary too: 3 GiB is not < 2 GiB
+  CHECK_FALSE(*size.holds(3, "GB"));  // a perfdata GB is binary too: 3 GiB is not < 2 GiB
   CHECK(*size.holds(1500, "MB"));
   CHECK_FALSE(size.holds(10, "%").has_value());  // a size against a percentage: not comparable
 
@@ -130,8 +132,11 @@ TEST_CASE("bad expressions are refused naming what is wrong and the column") {
       {"disk. > 90", "expected a metric name after 'disk.' at column 6"},
       {"disk.used_pct >", "expected a number after '>' at column 16"},
       {"disk.used_pct > high", "expected a number after '>' at column 17"},
-      {"disk.used_pct > 90x", "unknown unit 'x' after 90 (units: %, B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, us, ms, s, m, h, d) at column 19"},
-      {"disk.used_pct > 90 or cpu.usage_pct > 90", "expected 'and' or the end of the expression at column 20"},
+      {"disk.used_pct > 90x",
+       "unknown unit 'x' after 90 (units: %, B, KiB, MiB, GiB, TiB, KB, MB, GB, TB, us, ms, s, m, "
+       "h, d) at column 19"},
+      {"disk.used_pct > 90 or cpu.usage_pct > 90",
+       "expected 'and' or the end of the expression at column 20"},
       {"disk.used_pct > 90 and", "expected a metric like disk.used_pct at column 23"},
       {R"(disk.used_pct{mount} > 90)", "expected =, !=, =~ or !~ after label 'mount' at column 20"},
       {R"(disk.used_pct{mount=/data} > 90)", "expected a quoted value after 'mount=' at column 21"},
@@ -139,15 +144,19 @@ TEST_CASE("bad expressions are refused naming what is wrong and the column") {
       {R"(disk.used_pct{="/data"} > 90)", "expected a label name at column 15"},
       {R"(disk.used_pct{mount="/data} > 90)", "unterminated string at column 21"},
       {R"(disk.used_pct{mount=~"(") > 90)", "label 'mount': bad regular expression '(': "},
-      {"dsk.used_pct > 90", "'dsk' is not a check kind (disk, cpu, memory, load, process, port, http, "},
-      {"disk.used_pt > 90", "disk has no metric 'used_pt' (it has used_pct, used_bytes, free_bytes, total_bytes, "},
+      {"dsk.used_pct > 90",
+       "'dsk' is not a check kind (disk, cpu, memory, load, process, port, http, "},
+      {"disk.used_pt > 90",
+       "disk has no metric 'used_pt' (it has used_pct, used_bytes, free_bytes, total_bytes, "},
       {"disk.used_pct > 2GiB", "'2GiB' is a size, but disk.used_pct is in % at column 17"},
       {"http.latency_ms > 5%", "'5%' is a percentage, but http.latency_ms is in ms at column 19"},
-      {"http.status_code > 5s", "'5s' is a time, but http.status_code is a plain number at column 20"},
+      {"http.status_code > 5s",
+       "'5s' is a time, but http.status_code is a plain number at column 20"},
       {"disk.used_pct > 90 and cpu.usage_pct > 90",
        "the comparisons of an 'and' must be on one check kind, not 'disk' and 'cpu' at column 24"},
       // Columns count characters, not bytes: the label value before the error is Chinese.
-      {R"(exec.x{name="存证平台"} 90)", "expected a comparison operator after 'exec.x' at column 21"},
+      {R"(exec.x{name="存证平台"} 90)",
+       "expected a comparison operator after 'exec.x' at column 21"},
   };
   for (const auto& [text, want] : cases) {
     INFO(text);

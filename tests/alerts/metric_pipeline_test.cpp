@@ -1,9 +1,10 @@
 // Metric alerts through the pipeline, configured as in collector.yaml: routes by the rule's
 // name and severity, the incident a critical one opens, silences on rule=NAME — all unchanged
 // machinery, so these show the new kind takes part in it.
+#include <yaml-cpp/yaml.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <yaml-cpp/yaml.h>
 
 #include "memory_alert_store.hpp"
 #include "xj/alerts/alert_pipeline.hpp"
@@ -49,7 +50,9 @@ Result disk(double pct, std::int64_t ts) {
 
 }  // namespace
 
-TEST_CASE("metric alerts are routed by rule name, and a critical one opens an incident its message names") {
+TEST_CASE(
+    "metric alerts are routed by rule name, and a critical one opens an incident its message "
+    "names") {
   MemoryAlertStore store;
   std::int64_t now = kT0;
   AlertPipeline p(store, config(), {{"ops", 4096}, {"dba", 4096}}, [&] { return now; });
@@ -62,7 +65,8 @@ TEST_CASE("metric alerts are routed by rule name, and a critical one opens an in
   CHECK_THAT(store.outbox[0].text, Catch::Contains("> 故障单：INC-0001（一级故障）"));
   CHECK(store.outbox[1].channel == "ops");
   CHECK_THAT(store.outbox[1].text, Catch::Contains("指标告警：disk-filling"));
-  CHECK_THAT(store.outbox[1].text, Catch::Contains("disk.used_pct（mount=/data）：95%，阈值 > 80%"));
+  CHECK_THAT(store.outbox[1].text,
+             Catch::Contains("disk.used_pct（mount=/data）：95%，阈值 > 80%"));
   CHECK_FALSE(store.outbox[1].text.find("故障单") != std::string::npos);  // a warning is P4
   REQUIRE(store.incident_rows.size() == 1);
   CHECK(store.incident_rows.begin()->second.title == "db-01 disk:/data");
@@ -73,7 +77,8 @@ TEST_CASE("metric alerts are routed by rule name, and a critical one opens an in
 
   now += 60'000;
   CHECK(p.on_results(db, {disk(70, now)}) == 2);  // both recover
-  CHECK_THAT(store.outbox[2].text, Catch::Contains("【已恢复】db-01 disk:/data 指标告警：disk-almost-full"));
+  CHECK_THAT(store.outbox[2].text,
+             Catch::Contains("【已恢复】db-01 disk:/data 指标告警：disk-almost-full"));
   CHECK(store.incident_rows.begin()->second.state == IncidentState::kResolved);  // auto-resolved
 }
 

@@ -45,8 +45,10 @@ Metric used(double pct) { return Metric{"used_pct", pct, "%", {{"mount", "/data"
 
 }  // namespace
 
-TEST_CASE("an active metric alert survives a restart: not announced twice, its recovery sent once") {
-  auto dir = fs::path(XJ_BINARY_DIR) / "alerts-tests" / ("metric-restart-" + std::to_string(::getpid()));
+TEST_CASE(
+    "an active metric alert survives a restart: not announced twice, its recovery sent once") {
+  auto dir =
+      fs::path(XJ_BINARY_DIR) / "alerts-tests" / ("metric-restart-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string db = (dir / "collector.db").string();

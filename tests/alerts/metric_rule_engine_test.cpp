@@ -2,8 +2,8 @@
 // alerts, label and host matchers, and missing data that is never taken for recovery.
 #include <catch2/catch.hpp>
 
-#include "xj/alerts/message_builder.hpp"
 #include "notified.hpp"
+#include "xj/alerts/message_builder.hpp"
 #include "xj/alerts/rule_engine.hpp"
 
 using namespace xj;
@@ -30,14 +30,17 @@ MetricRule rule(const std::string& name, const std::string& expr, std::int64_t f
   return r;
 }
 
-Metric used(const std::string& mount, double pct) { return Metric{"used_pct", pct, "%", {{"mount", mount}}, {}, {}}; }
+Metric used(const std::string& mount, double pct) {
+  return Metric{"used_pct", pct, "%", {{"mount", mount}}, {}, {}};
+}
 
 struct Harness {
   std::int64_t now = kT0;
   RuleEngine engine;
   Subject db{"db-01", {{"system", "存证平台"}}};
 
-  explicit Harness(std::vector<MetricRule> rules) : engine(options(std::move(rules)), [this] { return now; }) {}
+  explicit Harness(std::vector<MetricRule> rules)
+      : engine(options(std::move(rules)), [this] { return now; }) {}
   static RuleOptions options(std::vector<MetricRule> rules) {
     RuleOptions o;
     o.metric_rules = std::move(rules);
@@ -45,7 +48,8 @@ struct Harness {
   }
 
   // A disk result at clock time now; ok by the check's own thresholds unless told.
-  std::vector<AlertEvent> disk(std::vector<Metric> metrics, Status s = Status::kOk, const std::string& check = "disk") {
+  std::vector<AlertEvent> disk(std::vector<Metric> metrics, Status s = Status::kOk,
+                               const std::string& check = "disk") {
     Result r;
     r.check = check;
     r.kind = "disk";
@@ -129,7 +133,7 @@ TEST_CASE("a firing metric alert resolves only after recover_for of false result
   CHECK(*ev[0].transition == Transition::kResolved);
   CHECK(ev[0].alert.resolved_ms == back_again);  // it lasted until the first false result
   CHECK(ev[0].alert.resolved_ms != back);
-  CHECK(ev[0].alert.metrics.at(0).value == 79);   // the values it recovered with
+  CHECK(ev[0].alert.metrics.at(0).value == 79);  // the values it recovered with
   CHECK(ev[0].alert.summary == "disk.used_pct{mount=/data} 93% > 90%");  // the firing one
   CHECK(h.metric_alerts().empty());
 }
@@ -162,7 +166,8 @@ TEST_CASE("host-level matchers limit a rule to hosts and checks they match") {
   MetricRule r = rule("full", "disk.used_pct > 90", 0);
   r.match = {parse_matcher("system=存证平台").value(), parse_matcher("check=~disk.*").value()};
   Harness h({r});
-  CHECK(notified(h.disk({used("/data", 95)}, Status::kOk, "other:disk")).empty());  // check does not match
+  CHECK(notified(h.disk({used("/data", 95)}, Status::kOk, "other:disk"))
+            .empty());  // check does not match
   h.db.labels["system"] = "测试环境";
   h.advance(kS);
   CHECK(notified(h.disk({used("/data", 95)})).empty());  // system does not match
@@ -351,7 +356,8 @@ TEST_CASE("a restored alert of a rule removed from the config is closed without 
   CHECK(h.engine.tick().empty());
 }
 
-TEST_CASE("a metric alert's message names the rule, the value against the threshold, host and system") {
+TEST_CASE(
+    "a metric alert's message names the rule, the value against the threshold, host and system") {
   Harness h({rule("disk-almost-full", R"(disk.used_pct{mount="/data"} > 90)", 0)});
   auto ev = notified(h.disk({used("/data", 93.2)}));
   REQUIRE(ev.size() == 1);
@@ -360,10 +366,12 @@ TEST_CASE("a metric alert's message names the rule, the value against the thresh
   const std::string md = render_message(ev[0].alert, Transition::kFiring, zh);
   INFO(md);
   CHECK_THAT(md, Catch::StartsWith("### 【严重】db-01 disk 指标告警：disk-almost-full\n"));
-  CHECK_THAT(md, Catch::Contains("> 规则：disk-almost-full（disk.used_pct{mount=\"/data\"} > 90）\n"));
+  CHECK_THAT(md,
+             Catch::Contains("> 规则：disk-almost-full（disk.used_pct{mount=\"/data\"} > 90）\n"));
   CHECK_THAT(md, Catch::Contains("> 系统：存证平台\n> 主机：db-01\n> 检查项：disk\n"));
   CHECK_THAT(md, Catch::Contains("> 开始时间：" + format_local(kT0) + "\n"));
-  CHECK_THAT(md, Catch::Contains("> 当前值 / 阈值：\n> - disk.used_pct（mount=/data）：93.2%，阈值 > 90%\n"));
+  CHECK_THAT(md, Catch::Contains(
+                     "> 当前值 / 阈值：\n> - disk.used_pct（mount=/data）：93.2%，阈值 > 90%\n"));
   CHECK_THAT(md, Catch::Contains("[查看详情](https://xunjian.example/hosts/db-01)"));
 
   MessageContext en = zh;
@@ -375,7 +383,8 @@ TEST_CASE("a metric alert's message names the rule, the value against the thresh
   MessageContext sms = zh;
   sms.style = TextStyle::kSms;
   CHECK(render_message(ev[0].alert, Transition::kFiring, sms) ==
-        "【严重】db-01 disk-almost-full：disk.used_pct 93.2%(> 90%)，" + format_local(kT0).substr(5, 11) + "起");
+        "【严重】db-01 disk-almost-full：disk.used_pct 93.2%(> 90%)，" +
+            format_local(kT0).substr(5, 11) + "起");
 
   h.advance(90 * kS);
   ev = notified(h.disk({used("/data", 70)}));
@@ -384,6 +393,8 @@ TEST_CASE("a metric alert's message names the rule, the value against the thresh
   INFO(rec);
   CHECK_THAT(rec, Catch::StartsWith("### 【已恢复】db-01 disk 指标告警：disk-almost-full\n"));
   CHECK_THAT(rec, Catch::Contains("> 持续时长：1m30s\n"));
-  CHECK_THAT(rec, Catch::Contains("> 恢复时的值：\n> - disk.used_pct（mount=/data）：70%，阈值 > 90%\n"));
-  CHECK(render_message(ev[0].alert, Transition::kResolved, sms) == "【已恢复】db-01 disk-almost-full，持续1m30s");
+  CHECK_THAT(
+      rec, Catch::Contains("> 恢复时的值：\n> - disk.used_pct（mount=/data）：70%，阈值 > 90%\n"));
+  CHECK(render_message(ev[0].alert, Transition::kResolved, sms) ==
+        "【已恢复】db-01 disk-almost-full，持续1m30s");
 }

@@ -51,10 +51,10 @@ struct MetricTerm {
   // {mount="/data"}: on the metric's labels; a label the metric lacks has the value "".
   std::vector<Matcher> matchers;
   CompareOp op = CompareOp::kGreater;
-  double threshold = 0;          // in the unit's base (bytes, ms, %), or as written for kNone
+  double threshold = 0;  // in the unit's base (bytes, ms, %), or as written for kNone
   UnitDimension dimension = UnitDimension::kNone;
-  std::string threshold_text;    // "90", "2GiB": as written
-  std::string metric_text;       // "disk.used_pct"
+  std::string threshold_text;  // "90", "2GiB": as written
+  std::string metric_text;     // "disk.used_pct"
 
   bool selects(const Metric& m) const { return m.name == name && matches_labels(m.labels); }
   bool matches_labels(const Labels& l) const;
@@ -66,7 +66,7 @@ struct MetricTerm {
 };
 
 struct MetricExpr {
-  std::string text;  // as written
+  std::string text;               // as written
   std::vector<MetricTerm> terms;  // all on one check kind
 };
 
