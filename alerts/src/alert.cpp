@@ -10,6 +10,7 @@ std::string_view to_string(AlertKind k) {
     case AlertKind::kNoData: return "no_data";
     case AlertKind::kFlapping: return "flapping";
     case AlertKind::kExternal: return "external";
+    case AlertKind::kMetric: return "metric";
   }
   return "status";
 }
@@ -26,7 +27,8 @@ std::string_view to_string(AlertState s) {
 std::string_view to_string(Transition t) { return t == Transition::kFiring ? "firing" : "resolved"; }
 
 std::optional<AlertKind> parse_alert_kind(std::string_view s) {
-  for (auto k : {AlertKind::kStatus, AlertKind::kNoData, AlertKind::kFlapping, AlertKind::kExternal}) {
+  for (auto k : {AlertKind::kStatus, AlertKind::kNoData, AlertKind::kFlapping, AlertKind::kExternal,
+                 AlertKind::kMetric}) {
     if (to_string(k) == s) return k;
   }
   return std::nullopt;

@@ -10,6 +10,7 @@
 #include "xj/common/config_error.hpp"
 #include "xj/common/config_section.hpp"
 #include "xj/common/yaml_file.hpp"
+#include "detail/metric_rules_config.hpp"
 #include "detail/routing_config.hpp"
 
 namespace xj::alerts {
@@ -335,7 +336,7 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   a.allow_only({"enabled", "console_url", "locale", "for_warning", "for_critical", "for_unknown",
                 "for_host_down", "recover_for", "no_data_intervals", "flapping", "retry", "channels",
                 "routes", "incidents", "holidays", "repeat_interval", "people", "duty",
-                "default_route", "maintenance", "grouping", "storm"});
+                "default_route", "maintenance", "grouping", "storm", "rules"});
   cfg.enabled = a.boolean("enabled", true);
   cfg.message.console_url = a.str("console_url");
   cfg.message.locale = a.str("locale", "zh-CN");
@@ -407,6 +408,7 @@ AlertsConfig parse_alerts_config(const ConfigSection& a) {
   }
   cfg.sender.message = cfg.message;
   detail::parse_routing(a, cfg);
+  detail::parse_metric_rules(a, cfg);
   if (a.has("maintenance")) {
     const YAML::Node list = a.node()["maintenance"];
     if (!list.IsSequence()) a.fail("maintenance", "must be a list of windows {matchers, comment, from/to or days/time}");

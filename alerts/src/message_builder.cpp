@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "xj/alerts/message_template.hpp"
+#include "xj/alerts/metric_rule.hpp"
 #include "xj/common/duration.hpp"
 
 namespace xj::alerts {
@@ -13,20 +14,6 @@ namespace {
 std::string trim_newline(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
   return std::string(s);
-}
-
-std::string format_value(double v) {
-  char buf[512];  // %.2f of a huge double is long; GCC checks the bound at -O2
-  if (std::isfinite(v) && std::fabs(v - std::round(v)) < 1e-9 && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2f", v);
-    std::string out = buf;  // 93.20 -> 93.2, 5.00 stays 5 (handled above)
-    while (!out.empty() && out.back() == '0') out.pop_back();
-    if (!out.empty() && out.back() == '.') out.pop_back();
-    return out;
-  }
-  return buf;
 }
 
 // One line per metric that is out of its thresholds; if none is (the check decided on its
@@ -45,7 +32,7 @@ std::string metric_lines(const Alert& a, std::string_view tpl) {
   std::size_t n = 0;
   for (const Metric* m : chosen) {
     if (++n > 10) break;  // a message is for people; the console has the rest
-    TemplateVars v{{"name", m->name}, {"value", format_value(m->value)}, {"unit", m->unit}};
+    TemplateVars v{{"name", m->name}, {"value", format_number(m->value)}, {"unit", m->unit}};
     std::string labels;
     for (const auto& [k, val] : m->labels) labels += (labels.empty() ? "" : ", ") + k + "=" + val;
     v["labels"] = labels;
@@ -56,9 +43,24 @@ std::string metric_lines(const Alert& a, std::string_view tpl) {
   return trim_newline(out);
 }
 
+// A metric rule's alert: one line per comparison, the series' value against the rule's.
+std::string rule_value_lines(const Alert& a, std::string_view tpl) {
+  std::string out;
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    const Metric& m = a.metrics[i];
+    std::string labels;
+    for (const auto& [k, val] : m.labels) labels += (labels.empty() ? "" : ", ") + k + "=" + val;
+    TemplateVars v{{"name", m.name}, {"labels", labels}, {"value", format_metric_value(m.value, m.unit)}};
+    if (i < a.conditions.size()) v["condition"] = a.conditions[i];
+    out += trim_newline(render_template(tpl, v)) + "\n";
+  }
+  return trim_newline(out);
+}
+
 std::string_view template_name(AlertKind kind, Transition t) {
   const bool fire = t == Transition::kFiring;
   switch (kind) {
+    case AlertKind::kMetric: return fire ? "metric_rule" : "metric_rule_resolved";
     case AlertKind::kNoData: return fire ? "no_data" : "no_data_resolved";
     case AlertKind::kFlapping: return fire ? "flapping" : "flapping_resolved";
     default: return fire ? "firing" : "resolved";
@@ -267,6 +269,13 @@ std::string render_message(const Alert& a, Transition t, const MessageContext& c
   // The first value vs its threshold on one line, for the compact SMS templates.
   const std::string short_values = metric_lines(a, tpl("sms_metric_line"));
   v["value"] = short_values.substr(0, short_values.find('\n'));
+  if (a.kind == AlertKind::kMetric) {
+    v["rule"] = a.rule;
+    v["expr"] = a.expr;
+    v["values"] = rule_value_lines(a, tpl("rule_value_line"));
+    const std::string sms_values = rule_value_lines(a, tpl("sms_rule_value_line"));
+    v["value"] = sms_values.substr(0, sms_values.find('\n'));
+  }
   v["since_short"] = format_local(a.since_ms).substr(5, 11);  // "12-01 22:03": SMS are short
   // Built as a std::string and moved in: assigning the literal trips GCC 12's false -Wrestrict
   // at -O2.

@@ -7,7 +7,12 @@ RuleEngine::RuleEngine(RuleOptions options, Clock clock)
 
 void RuleEngine::restore(const std::vector<Alert>& active) {
   for (const auto& a : active) {
-    if (a.state != AlertState::kResolved) active_[a.fingerprint] = a;
+    if (a.state == AlertState::kResolved) continue;
+    if (a.kind == AlertKind::kMetric) {
+      restore_metric_alert(a);
+    } else {
+      active_[a.fingerprint] = a;
+    }
   }
 }
 
@@ -78,6 +83,7 @@ std::vector<AlertEvent> RuleEngine::on_result(const Subject& subject, const Resu
     auto ev = evaluate_status(t, r);
     out.insert(out.end(), ev.begin(), ev.end());
   }
+  evaluate_metrics(t, r, out);
   return out;
 }
 
@@ -198,6 +204,13 @@ std::vector<AlertEvent> RuleEngine::on_external(const ExternalAlert& x) {
 std::vector<AlertEvent> RuleEngine::tick() {
   std::vector<AlertEvent> out;
   const std::int64_t now = clock_();
+  for (auto& a : retired_) {
+    // Neither recovered nor still true: recorded as resolved, nothing sent.
+    a.state = AlertState::kResolved;
+    a.resolved_ms = now;
+    out.push_back({std::move(a), std::nullopt});
+  }
+  retired_.clear();
   for (auto& [key, t] : tracks_) {
     const auto& [host, check] = key;
     // host:alive is written only when it changes, and a down host's checks are all silent:

@@ -52,8 +52,9 @@ std::optional<int> minutes_of(std::string_view s) {
 
 std::optional<int> parse_clock_minutes(std::string_view text) { return minutes_of(text); }
 
-bool Matcher::matches(const Alert& a) const {
-  const std::string v = field_of(a, name);
+bool Matcher::matches(const Alert& a) const { return matches_value(field_of(a, name)); }
+
+bool Matcher::matches_value(const std::string& v) const {
   if (op == "=") return v == value;
   if (op == "!=") return v != value;
   const bool m = re && std::regex_match(v, *re);

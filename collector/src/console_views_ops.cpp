@@ -32,6 +32,8 @@ json alert_view(const PageContext& c, const alerts::Alert& a, bool silenced) {
   j["since_ago"] = ago(c.t, a.since_ms, c.now_ms);
   j["url"] = "/console/check?host=" + url_encode(a.host) + "&check=" + url_encode(a.check);
   j["silence_matchers"] = "host=" + a.host + "\ncheck=" + a.check;
+  // One check may carry several rules' alerts beside its status alert: name the rule.
+  if (a.kind == alerts::AlertKind::kMetric) j["metric_rule"] = a.rule;
   return j;
 }
 

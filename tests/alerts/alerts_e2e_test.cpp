@@ -83,6 +83,16 @@ std::string process_check(const std::string& id, const std::string& regex) {
          "    restart_warn: false\n";
 }
 
+// Waits for the n-th WeCom message, then a while more in which the agent keeps reporting:
+// exactly n must have arrived. The n-th's text.
+std::string nth_and_no_more(const RobotReceiver& rx, std::size_t n) {
+  REQUIRE(wait_until(30s, [&] { return rx.accepted("wecom").size() >= n; }));
+  std::this_thread::sleep_for(3s);
+  auto got = rx.accepted("wecom");
+  REQUIRE(got.size() == n);
+  return got[n - 1]["content"];
+}
+
 std::map<std::string, int> count_by_key(const std::vector<nlohmann::json>& got) {
   std::map<std::string, int> n;
   for (const auto& e : got) ++n[e["key"].get<std::string>()];
@@ -643,4 +653,67 @@ TEST_CASE("a 1,000-alert storm: the robot's rate limit is never exceeded and the
   CHECK(sql_int(collector.db(), "SELECT count(DISTINCT idem_key) FROM outbox WHERE status = 1") == 1000);
   // Bounded: the storm is over in one digest interval or two after the last post.
   CHECK(took < 60s);
+}
+
+TEST_CASE("an exec check's perfdata over a metric rule's threshold gives exactly one WeCom message naming the rule, and one recovery") {
+  auto dir = scratch_dir("alerts-e2e-metric-rule");
+  fs::create_directories(dir);
+  RobotReceiver rx(dir / "rx");
+  AlertingCollector collector(dir / "collector", rx.port(),
+                              "  rules:\n"
+                              "    - name: queue-backlog\n"
+                              "      expr: 'exec.depth > 100'\n"
+                              "      severity: critical\n"
+                              "      match: {system: 集成测试平台}\n"
+                              "      summary: \"积压 {{value}}，超过 {{threshold}}\"\n");
+  // A plugin whose exit code always says ok: only the rule can see the backlog. The value is
+  // swapped in by rename, so the script never reads half a file.
+  const fs::path value = dir / "depth";
+  auto set_depth = [&](const std::string& perf) {
+    write_file(dir / "depth.tmp", perf);
+    fs::rename(dir / "depth.tmp", value);
+  };
+  set_depth("depth=10;;");
+  const fs::path script = dir / "queue_depth.sh";
+  write_file(script, "#!/bin/sh\necho \"OK - queue | $(cat " + value.string() + ")\"\n");
+  fs::permissions(script, fs::perms::owner_all);
+  collector.start();
+  AgentOptions ao;
+  ao.id = "e2e-metric";
+  ao.collector_url = collector.url();
+  ao.token_file = dir / "agent.token";
+  ao.extra_agent_keys = "  exec_allow: [" + script.string() + "]\n";
+  ao.checks = "  - kind: exec\n    id: exec:queue\n    command: [" + script.string() + "]\n";
+  collector.agent_token(ao.id, ao.token_file);
+  AgentProc agent(dir / "agent", ao);
+  agent.start();
+  REQUIRE(wait_until(30s, [&] { return collector.status_of("exec:queue") == 0; }));
+  std::this_thread::sleep_for(2s);
+  CHECK(rx.entries().empty());  // under the threshold: nothing
+
+  set_depth("depth=150;;");
+  const std::string alert = nth_and_no_more(rx, 1);
+  INFO(alert);
+  CHECK_THAT(alert, Catch::StartsWith("### 【严重】e2e-metric exec:queue 指标告警：queue-backlog"));
+  CHECK_THAT(alert, Catch::Contains("> 规则：queue-backlog（exec.depth > 100）"));
+  CHECK_THAT(alert, Catch::Contains("> 系统：集成测试平台"));
+  CHECK_THAT(alert, Catch::Contains("> - exec.depth：150，阈值 > 100"));
+  CHECK_THAT(alert, Catch::Contains("> 说明：积压 150，超过 100"));
+  CHECK_THAT(alert, Catch::Contains("故障单：INC-0001（一级故障）"));
+  CHECK(collector.status_of("exec:queue") == 0);  // the check itself still says ok
+
+  // The plugin stops printing its perfdata: no data for the rule, not a recovery.
+  set_depth("");
+  std::this_thread::sleep_for(4s);
+  CHECK(rx.accepted("wecom").size() == 1);
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM alerts WHERE kind = 'metric' AND state = 'firing'") == 1);
+
+  set_depth("depth=20;;");
+  const std::string recovery = nth_and_no_more(rx, 2);
+  INFO(recovery);
+  CHECK_THAT(recovery, Catch::StartsWith("### 【已恢复】e2e-metric exec:queue 指标告警：queue-backlog"));
+  CHECK_THAT(recovery, Catch::Contains("持续时长"));
+  CHECK_THAT(recovery, Catch::Contains("> - exec.depth：20，阈值 > 100"));
+  CHECK(rx.rejected().empty());
+  CHECK(sql_int(collector.db(), "SELECT count(*) FROM outbox WHERE status = 1") == 2);
 }

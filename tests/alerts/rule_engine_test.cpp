@@ -1,10 +1,12 @@
 // Rule semantics with an injected clock: every time below is exact, nothing sleeps.
 #include <catch2/catch.hpp>
 
+#include "notified.hpp"
 #include "xj/alerts/rule_engine.hpp"
 
 using namespace xj;
 using namespace xj::alerts;
+using xj::alerts::test::notified;
 
 namespace {
 
@@ -30,14 +32,6 @@ struct Harness {
   }
   void advance(std::int64_t ms) { now += ms; }
 };
-
-std::vector<AlertEvent> notified(const std::vector<AlertEvent>& evs) {
-  std::vector<AlertEvent> out;
-  for (const auto& e : evs) {
-    if (e.transition) out.push_back(e);
-  }
-  return out;
-}
 
 }  // namespace
 

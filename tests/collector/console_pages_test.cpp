@@ -258,6 +258,35 @@ TEST_CASE("a viewer gets no action forms, an operator does") {
   CHECK(overview.body.find(alerts::incident_number(opened->id)) != std::string::npos);
 }
 
+TEST_CASE("the alerts page names the rule of a metric alert beside its host and check") {
+  ConsoleFixture f("console-metric-rule", false);
+  alerts::AlertsConfig cfg;
+  cfg.enabled = true;
+  alerts::MetricRule rule;
+  rule.name = "disk-almost-full";
+  rule.expr = alerts::parse_metric_expr("disk.used_pct > 90").value();
+  cfg.rules.metric_rules = {rule};
+  alerts::AlertPipeline pipeline(*f.alert_store, cfg, {}, [] { return kNow; });
+  alerts::Subject subject{"db-01", {{"system", "crm"}}};
+  pipeline.on_results(subject, {check_result("disk:/data", "disk", Status::kOk, kNow,
+                                             {Metric{"used_pct", 95, "%", {{"mount", "/data"}}, {}, {}}})});
+  ConsoleSources src;
+  src.store = f.store.get();
+  src.pipeline = &pipeline;
+  src.alerts = f.alert_store.get();
+  ConsoleHooks hooks;
+  hooks.session = [](const HttpRequest&) { return ConsoleViewer{"wangwu", Role::kViewer, "c"}; };
+  hooks.clock = [] { return kNow + 60'000; };
+  ConsolePages pages(src, hooks);
+  HttpRequest r;
+  r.method = "GET";
+  r.path = r.target = "/console/alerts";
+  auto page = pages(r);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("db-01 / disk:/data</a> <span class=\"badge\">disk-almost-full</span>") != std::string::npos);
+  CHECK(page.body.find("disk.used_pct{mount=/data} 95% &gt; 90%") != std::string::npos);  // its summary
+}
+
 TEST_CASE("the alerts page shows an alert under silenced while a matching silence is active") {
   ConsoleFixture f("console-silenced");
   alerts::Subject subject{"db-01", {{"system", "crm"}}};

@@ -17,7 +17,8 @@ namespace xj::alerts {
 // a silent check ("no data") never resolves the status alert it leaves behind.
 // kExternal: raised by another monitoring system (Prometheus Alertmanager's webhook) and
 // resolved by it; it shares the lifecycle, outbox and incidents of our own alerts.
-enum class AlertKind { kStatus, kNoData, kFlapping, kExternal };
+// kMetric: a metric rule of alerts.rules held on one series (host, check, metric labels).
+enum class AlertKind { kStatus, kNoData, kFlapping, kExternal, kMetric };
 enum class AlertState { kPending, kFiring, kResolved };
 // The transitions that send messages (pending is recorded, never sent).
 enum class Transition { kFiring, kResolved };
@@ -30,7 +31,7 @@ std::optional<AlertState> parse_alert_state(std::string_view s);
 
 struct Alert {
   std::string fingerprint;  // fingerprint(rule, host, check, labels)
-  std::string rule;         // "status", "no_data", "flapping"
+  std::string rule;         // "status", "no_data", "flapping", a metric rule's name
   AlertKind kind = AlertKind::kStatus;
   std::string host;
   std::string check;
@@ -43,6 +44,11 @@ struct Alert {
   std::string summary;           // the latest result's summary
   std::vector<Metric> metrics;   // the metrics of the result that fired it (value vs threshold)
   int changes = 0;               // flapping: status changes counted in the window
+  // kMetric: the rule's expression, and per entry of `metrics` (named "disk.used_pct", the
+  // series' values) its comparison as the message shows it ("> 90%"). Taken from the rule by
+  // the engine, also for restored alerts, so not stored.
+  std::string expr;
+  std::vector<std::string> conditions;
 };
 
 // Stable across restarts and builds: a hex FNV-1a over the identity fields.

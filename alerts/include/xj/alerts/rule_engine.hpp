@@ -11,10 +11,12 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "xj/alerts/alert.hpp"
+#include "xj/alerts/metric_rule.hpp"
 
 namespace xj::alerts {
 
@@ -34,6 +36,8 @@ struct RuleOptions {
   // This many status changes within the window make one flapping alert instead of many.
   int flap_changes = 6;
   std::chrono::milliseconds flap_window{600'000};
+  // alerts.rules: each matching series (host, check, metric labels) is its own alert.
+  std::vector<MetricRule> metric_rules;
 };
 
 // The subject of a result: which host, with the host's labels.
@@ -66,12 +70,14 @@ class RuleEngine {
   // collector is not announced twice and its recovery is still sent.
   void restore(const std::vector<Alert>& active);
 
+  // Status, flapping and no-data of the result's check, then every metric rule on its metrics.
   std::vector<AlertEvent> on_result(const Subject& subject, const Result& result);
   // An external alert: firing creates it (once: a repeated notification only updates its
   // summary and severity), resolved resolves it if it fired; an unknown resolved one is
   // ignored, so no "recovered" is sent without its "down".
   std::vector<AlertEvent> on_external(const ExternalAlert& x);
-  // Checks silent for no_data_intervals of their interval raise "no data".
+  // Checks silent for no_data_intervals of their interval raise "no data". Restored alerts of
+  // metric rules no longer configured are closed here, silently.
   std::vector<AlertEvent> tick();
 
   // Active (pending or firing) alerts, for tests and the API.
@@ -98,10 +104,21 @@ class RuleEngine {
   Alert* find(AlertKind kind, const std::string& host, const std::string& check);
   void resolve(Alert& a, std::int64_t at, std::vector<AlertEvent>& out);
 
+  // Metric rules (rule_engine_metrics.cpp).
+  const MetricRule* metric_rule(const std::string& name) const;
+  void evaluate_metrics(const CheckTrack& t, const Result& r, std::vector<AlertEvent>& out);
+  void evaluate_series(const MetricRule& rule, const CheckTrack& t, const Result& r,
+                       const std::vector<const Metric*>& values, bool holds, std::vector<AlertEvent>& out);
+  void restore_metric_alert(Alert a);
+
   RuleOptions opt_;
   Clock clock_;
   std::map<std::pair<std::string, std::string>, CheckTrack> tracks_;  // (host, check)
   std::map<std::string, Alert> active_;                               // by fingerprint
+  // Metric alerts: the first result whose condition was false while firing (hysteresis).
+  std::map<std::string, std::int64_t> metric_ok_since_;  // by fingerprint
+  std::vector<Alert> retired_;  // restored alerts whose rule is gone from the config
+  std::set<std::string> unit_warned_;  // series whose unit does not fit a threshold, logged once
 };
 
 }  // namespace xj::alerts

@@ -28,6 +28,7 @@ struct Matcher {
   std::string value;
   std::shared_ptr<const std::regex> re;  // for =~ and !~
   bool matches(const Alert& a) const;
+  bool matches_value(const std::string& v) const;  // the field's value, whatever the field
   std::string str() const;  // as written
 };
 // Errors name the text and what is wrong ("'host' has no operator; use host=web-01, ...").
