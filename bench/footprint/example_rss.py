@@ -2,6 +2,7 @@
 """Resident memory of xunjian-agent builds with the shipped example config, side by side.
 
   example_rss.py --agent A [--agent B ...] [--duration 75] [--config FILE] [--breakdown]
+                 [--spool-rows N]
 
 Every agent given runs `run -c` at the same time over the same config: by default
 packaging/examples/agent.yaml (what the .deb installs as /etc/xunjian/agent.yaml) with only
@@ -10,7 +11,9 @@ agent's /metrics is scraped every 10 s, as a Prometheus server would. After --du
 seconds (default 75: the 10 s start splay, every check's first run and the second round of
 the 60 s interval) it prints, per agent, VmHWM (peak RSS), VmRSS = RssAnon + RssFile, PSS
 from smaps_rollup and the thread count, then (--breakdown) the resident pages per mapping
-from smaps_breakdown.py. Running the builds at the same moment keeps the comparison fair
+from smaps_breakdown.py. --spool-rows N starts each agent on a spool already holding N
+unshipped results (about 400 bytes of JSON each), as after a collector outage: the agent
+reads the whole spool at start-up to count it. Running the builds at the same moment keeps the comparison fair
 (same files in the page cache, same machine state); RSS does not depend on the load.
 """
 
@@ -20,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -49,6 +53,29 @@ def site_config(src, state_dir, port):
     return text
 
 
+def fill_spool(path, rows):
+    """A spool (the agent's schema, version 2) with rows unshipped results."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(
+        "CREATE TABLE results(seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL,"
+        " check_id TEXT NOT NULL, body TEXT NOT NULL);"
+        "CREATE TABLE gaps(from_seq INTEGER PRIMARY KEY, to_seq INTEGER NOT NULL,"
+        " count INTEGER NOT NULL, from_ts INTEGER NOT NULL, to_ts INTEGER NOT NULL);"
+        "CREATE TABLE rejected(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+        " check_id TEXT NOT NULL, body TEXT NOT NULL, reason TEXT NOT NULL,"
+        " rejected_ts INTEGER NOT NULL);"
+        "PRAGMA user_version=2;")
+    now = int(time.time() * 1000)
+    body = ('{"check":"disk","kind":"disk","status":"ok","summary":"/ 61% used",'
+            '"metrics":[' + ",".join(f'{{"name":"used_pct","value":61.{i},"unit":"%"}}'
+                                     for i in range(7)) + ']}')
+    db.executemany("INSERT INTO results(ts, check_id, body) VALUES(?, 'disk', ?)",
+                   ((now - (rows - i) * 1000, body) for i in range(rows)))
+    db.commit()
+    db.close()
+
+
 def scrape(port):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
@@ -63,6 +90,7 @@ def main():
     ap.add_argument("--duration", type=int, default=75, help="seconds before reading (75)")
     ap.add_argument("--breakdown", action="store_true", help="resident pages per mapping")
     ap.add_argument("--top", type=int, default=18)
+    ap.add_argument("--spool-rows", type=int, default=0, help="start on a spool this full")
     a = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="xj-example-rss-")
@@ -71,6 +99,8 @@ def main():
         for i, binary in enumerate(a.agent):
             d = os.path.join(work, str(i))
             os.makedirs(os.path.join(d, "state"))
+            if a.spool_rows:
+                fill_spool(os.path.join(d, "state", "spool.db"), a.spool_rows)
             port = free_port()
             cfg = os.path.join(d, "agent.yaml")
             with open(cfg, "w", encoding="utf-8") as f:
