@@ -66,6 +66,7 @@ done
 
 # --- Release agent ------------------------------------------------------------------------
 # XJ_WERROR=OFF: GCC 12 at -O3 reports a false -Wrestrict inside libstdc++'s string code.
+# Release with XJ_TESTS=OFF is how scripts/package.sh builds the .deb, so XJ_AGENT_SMALL applies.
 SRC_DIR=.
 if [[ -n "$REV" ]]; then
   SHA=$(git rev-parse --short "$REV^{commit}")
@@ -97,6 +98,14 @@ fi
 AGENT="$BUILD_DIR/agent/xunjian-agent"
 
 # --- run ----------------------------------------------------------------------------------
-RUN=(python3 bench/footprint/run.py --agent "$AGENT" --commit "$COMMIT")
+SMALL=$(sed -n 's/^XJ_AGENT_SMALL:BOOL=//p' "$BUILD_DIR/CMakeCache.txt")
+if [[ $SMALL == ON ]]; then
+  BUILD_DESC="CMake Release as scripts/package.sh builds the .deb: the agent's code at -Os with --gc-sections (XJ_AGENT_SMALL), system libraries as Debian ships them"
+elif [[ $SMALL == OFF ]]; then
+  BUILD_DESC="CMake Release (-O3), XJ_AGENT_SMALL=OFF"
+else  # a commit from before the option
+  BUILD_DESC="CMake Release (-O3)"
+fi
+RUN=(python3 bench/footprint/run.py --agent "$AGENT" --commit "$COMMIT" --build "$BUILD_DESC")
 if ((WRITE)); then RUN+=(--write docs/benchmarks.md); fi
 exec "${RUN[@]}" "${ARGS[@]}"

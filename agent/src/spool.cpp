@@ -10,6 +10,12 @@ namespace {
 
 constexpr int kSchemaVersion = 2;
 
+// SQLite's page cache for the spool, KiB. Its default (2000 KiB) fills up whenever the whole
+// table is read (counting it at start-up, after a collector outage left it full) and stays in
+// the heap: 2 MiB on a 10 MiB budget (docs/benchmarks.md). The agent touches a few pages per
+// append, peek and ack; everything else comes from the kernel's page cache as fast.
+constexpr int kPageCacheKiB = 256;
+
 // A prepared statement that finalizes itself.
 class Stmt {
  public:
@@ -106,6 +112,10 @@ Expected<bool> Spool::init_schema() {
   }
   if (sqlite3_exec(db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return db_error("cannot set synchronous=FULL");
+  }
+  const std::string cache = "PRAGMA cache_size=-" + std::to_string(kPageCacheKiB);
+  if (sqlite3_exec(db_, cache.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return db_error("cannot set cache_size");
   }
   if (options_.max_file_bytes > 0) {
     Stmt ps(db_, "PRAGMA page_size");
@@ -404,6 +414,12 @@ std::int64_t Spool::newest_seq() const {
 std::uint64_t Spool::dropped() const {
   std::lock_guard lock(mu_);
   return dropped_;
+}
+std::uint64_t Spool::cache_bytes() const {
+  std::lock_guard lock(mu_);
+  int used = 0, highwater = 0;
+  sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, 0);
+  return static_cast<std::uint64_t>(used);
 }
 
 }  // namespace xj

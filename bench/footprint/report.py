@@ -72,7 +72,7 @@ def render(r):
         f"{a.sample} s. All three programs ran at the same time over the same targets.",
         f"- Machine: {machine()}. Load average (1 min) at start / end: "
         f"{r['load'][0][0]:.2f} / {r['load'][1][0]:.2f} (other jobs share these cores).",
-        f"- Agent build: CMake Release (-O3), commit {a.commit}.",
+        f"- Agent build: {a.build}, commit {a.commit}.",
         "",
         f"| program | version | peak RSS (MiB) | CPU s over {wall:.0f} s | CPU % of one core | notes |",
         "|---|---|---|---|---|---|",

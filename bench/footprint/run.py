@@ -279,6 +279,8 @@ def main():
     ap.add_argument("--no-agent-metrics", dest="agent_metrics", action="store_false",
                     help="run the agent with metrics_listen: off (default: on and scraped)")
     ap.add_argument("--commit", default="unknown", help="git commit of the agent build")
+    ap.add_argument("--build", default="not given (--build)",
+                    help="how the agent was built, for the report")
     ap.add_argument("--write", metavar="DOC", help="also update this markdown file")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (configs, logs)")
     args = ap.parse_args()

@@ -281,3 +281,34 @@ TEST_CASE("database check settings that cannot work are rejected with the key", 
                         "agent.yaml", "checks[0]", CheckEnv{});
   CHECK(def.check->id() == "postgres:db.example:5433");
 }
+
+namespace {
+// Whether this process has libpq mapped (ctest runs every TEST_CASE in its own process, so
+// nothing before the test case has loaded it).
+bool libpq_mapped() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("/libpq.so") != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST_CASE("a disabled postgres check does not load libpq", "[db]") {
+  // Under ctest this is a fresh process; run together with the other cases, one of them may
+  // have loaded libpq already, and only the loader-independent half can be seen.
+  const bool observable = !libpq_mapped();
+  if (!observable) WARN("libpq was loaded by an earlier test case in this process");
+  // A dsn libpq would reject: not checked while the check is disabled, so the file loads.
+  auto off = load_check(YAML::Load("kind: postgres\ndsn: 'hots=x host=db.example port=5433'\n"
+                                   "enabled: false\n"),
+                        "agent.yaml", "checks[0]", CheckEnv{});
+  CHECK_FALSE(off.enabled);
+  CHECK(off.check->id() == "postgres:db.example:5433");  // the same id libpq gives
+  if (observable) CHECK_FALSE(libpq_mapped());
+  // Enabled, the same dsn is checked by libpq (libpq-dev in deps.sh brings libpq5).
+  CHECK(config_error("kind: postgres\ndsn: 'hots=x host=db.example'\n")
+            .find("key 'dsn': invalid connection option \"hots\"") != std::string::npos);
+  CHECK(libpq_mapped());
+}

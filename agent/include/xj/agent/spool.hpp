@@ -96,6 +96,9 @@ class Spool {
   std::int64_t oldest_seq() const;  // 0 when empty
   std::int64_t newest_seq() const;  // 0 when empty
   std::uint64_t dropped() const;    // results deleted by the cap since open
+  // Heap held by SQLite's page cache for this file; bounded (256 KiB of pages plus SQLite's
+  // per-page overhead) however large the spool grows.
+  std::uint64_t cache_bytes() const;
 
  private:
   Spool(std::filesystem::path path, sqlite3* db, SpoolOptions options);
