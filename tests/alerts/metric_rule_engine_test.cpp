@@ -372,7 +372,7 @@ TEST_CASE(
   CHECK_THAT(md, Catch::Contains("> 开始时间：" + format_local(kT0) + "\n"));
   CHECK_THAT(md, Catch::Contains(
                      "> 当前值 / 阈值：\n> - disk.used_pct（mount=/data）：93.2%，阈值 > 90%\n"));
-  CHECK_THAT(md, Catch::Contains("[查看详情](https://xunjian.example/hosts/db-01)"));
+  CHECK_THAT(md, Catch::Contains("[查看详情](https://xunjian.example/console/hosts/db-01)"));
 
   MessageContext en = zh;
   en.locale = "en";
