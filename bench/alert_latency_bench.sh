@@ -23,11 +23,11 @@
 #   bench/alert_latency_bench.sh --n 50           a quick smoke run
 #   bench/alert_latency_bench.sh --only storm
 #
-# Builds a Release collector in build-alerts-rel (XJ_BENCH_BUILD_DIR to change it).
+# Builds a Release collector in build-bench-rel (XJ_BENCH_BUILD_DIR to change it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_DIR=${XJ_BENCH_BUILD_DIR:-build-alerts-rel}
+BUILD_DIR=${XJ_BENCH_BUILD_DIR:-build-bench-rel}
 JOBS=${XJ_BENCH_JOBS:-2}
 ARGS=()
 while (($#)); do
