@@ -10,15 +10,7 @@
 namespace xj::alerts {
 namespace {
 
-std::string trim_newline(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string_view tpl_of(const MessageContext& ctx, std::string_view name) {
-  std::string_view s = builtin_message_template(ctx.locale, name);
-  return s.empty() ? builtin_message_template("zh-CN", name) : s;
-}
+std::string_view tpl_of(const MessageContext& ctx, std::string_view name) { return message_template(ctx.locale, name); }
 
 std::string render(const MessageContext& ctx, std::string_view name, const TemplateVars& v) {
   return trim_newline(render_template(tpl_of(ctx, name), v));

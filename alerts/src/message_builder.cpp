@@ -11,11 +11,6 @@
 namespace xj::alerts {
 namespace {
 
-std::string trim_newline(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
-  return std::string(s);
-}
-
 // One line per metric that is out of its thresholds; if none is (the check decided on its
 // own, e.g. a process that is gone), every metric that has thresholds.
 std::string metric_lines(const Alert& a, std::string_view tpl) {
@@ -67,10 +62,7 @@ std::string_view template_name(AlertKind kind, Transition t) {
   }
 }
 
-std::string_view tpl_of(const MessageContext& ctx, std::string_view name) {
-  std::string_view s = builtin_message_template(ctx.locale, name);
-  return s.empty() ? builtin_message_template("zh-CN", name) : s;
-}
+std::string_view tpl_of(const MessageContext& ctx, std::string_view name) { return message_template(ctx.locale, name); }
 
 // A template whose sections are keyed by one word: {{#P1}}一级故障{{/P1}}...
 std::string word(const MessageContext& ctx, std::string_view tpl, std::string_view key) {
@@ -124,8 +116,7 @@ TemplateVars incident_vars(const Incident& i, const MessageContext& ctx) {
 std::string styled(const MessageContext& ctx, std::string_view name, const TemplateVars& v) {
   if (ctx.style == TextStyle::kSms) {
     const std::string sms = "sms_" + std::string(name);
-    std::string_view t = builtin_message_template(ctx.locale, sms);
-    if (t.empty()) t = builtin_message_template("zh-CN", sms);
+    std::string_view t = message_template(ctx.locale, sms);
     if (!t.empty()) return trim_newline(render_template(t, v));
   }
   std::string md = trim_newline(render_template(tpl_of(ctx, name), v));
@@ -251,10 +242,7 @@ std::string format_span(std::int64_t ms) {
 
 std::string render_message(const Alert& a, Transition t, const MessageContext& ctx, const Incident* incident,
                            int repeat, const EscalationInfo* escalation) {
-  auto tpl = [&](std::string_view name) {
-    std::string_view s = builtin_message_template(ctx.locale, name);
-    return s.empty() ? builtin_message_template("zh-CN", name) : s;
-  };
+  auto tpl = [&](std::string_view name) { return message_template(ctx.locale, name); };
   const char* sev = a.severity == Status::kCritical  ? "severity_critical"
                     : a.severity == Status::kWarning ? "severity_warning"
                                                      : "severity_unknown";

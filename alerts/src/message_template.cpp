@@ -66,4 +66,14 @@ std::string render_template(std::string_view tpl, const TemplateVars& vars) {
   return out;
 }
 
+std::string_view message_template(std::string_view locale, std::string_view name) {
+  std::string_view s = builtin_message_template(locale, name);
+  return s.empty() ? builtin_message_template("zh-CN", name) : s;
+}
+
+std::string trim_newline(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return std::string(s);
+}
+
 }  // namespace xj::alerts

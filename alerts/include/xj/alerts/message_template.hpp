@@ -17,5 +17,10 @@ std::string render_template(std::string_view tpl, const TemplateVars& vars);
 // The built-in template `name` ("firing", "resolved", "metric_line", ...) of `locale`
 // ("zh-CN"), or "" if there is none.
 std::string_view builtin_message_template(std::string_view locale, std::string_view name);
+// The built-in template `name` of `locale`, or zh-CN's when that locale has none.
+std::string_view message_template(std::string_view locale, std::string_view name);
+
+// `s` without its trailing line breaks (every template file ends with one).
+std::string trim_newline(std::string_view s);
 
 }  // namespace xj::alerts
