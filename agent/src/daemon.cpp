@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -15,8 +16,8 @@
 #include "xj/agent/check_runner.hpp"
 #include "xj/agent/config.hpp"
 #include "xj/agent/scheduler.hpp"
-#include "xj/agent/shipper_loop.hpp"
 #include "xj/agent/self_monitor.hpp"
+#include "xj/agent/shipper_loop.hpp"
 #include "xj/agent/spool.hpp"
 #include "xj/common/config_error.hpp"
 #include "xj/common/duration.hpp"
@@ -30,11 +31,15 @@ using detail::log_value;
 // How long stragglers (checks that ignore their deadline) may keep their thread after every
 // result is in before the agent exits without them.
 constexpr std::chrono::seconds kStragglerGrace{2};
+// Group commit of results: the longest a delivered result waits before its transaction, and
+// the most results one transaction takes.
+constexpr std::chrono::milliseconds kCommitDelay{100};
+constexpr std::size_t kCommitBatch = 256;
 
 bool collector_link_changed(const CollectorLink& a, const CollectorLink& b) {
-  return a.url != b.url || a.token != b.token || a.ca_file != b.ca_file || a.cert_file != b.cert_file ||
-         a.key_file != b.key_file || a.batch_size != b.batch_size || a.batch_age != b.batch_age ||
-         a.heartbeat != b.heartbeat || a.timeout != b.timeout;
+  return a.url != b.url || a.token != b.token || a.ca_file != b.ca_file ||
+         a.cert_file != b.cert_file || a.key_file != b.key_file || a.batch_size != b.batch_size ||
+         a.batch_age != b.batch_age || a.heartbeat != b.heartbeat || a.timeout != b.timeout;
 }
 
 class Daemon {
@@ -79,10 +84,12 @@ class Daemon {
           "event=agent_stopped runs_still_going={} note=\"exiting without waiting for "
           "checks that overran their timeout\"",
           scheduler_.unreleased());
+      commit_results();
       spool_.reset();
       spdlog::default_logger()->flush();
       std::_Exit(0);
     }
+    commit_results();
     spdlog::info("event=agent_stopped spool_depth={}", spool_->depth());
     return 0;
   }
@@ -98,7 +105,8 @@ class Daemon {
   void apply_shipper() {
     shipper_.reset();
     if (cfg_.collector.url.empty()) {
-      spdlog::warn("event=no_collector note=\"no collector section: results are kept in the spool only\"");
+      spdlog::warn(
+          "event=no_collector note=\"no collector section: results are kept in the spool only\"");
       return;
     }
     shipper_ = std::make_unique<ShipperLoop>(*spool_, cfg_, metrics_.get());
@@ -119,19 +127,9 @@ class Daemon {
 
   void on_result(const ScheduledCheck& sc, Result r, bool timed_out) {
     const std::string& id = sc.check->id();
-    std::string seq = "none";
-    if (auto s = spool_->append(r)) {
-      seq = std::to_string(*s);
-    } else {
-      metrics_->spool_write_failed();
-      spdlog::error("event=spool_write_failed check={} error={}", log_value(id),
-                    log_value(s.error()));
-    }
-    if (shipper_) shipper_->notify();
     metrics_->observe(id, sc.check->kind(), r, timed_out);
-    metrics_->set_spool(spool_->depth(), spool_->dropped());
-    spdlog::debug("event=check_result check={} kind={} status={} duration_ms={} seq={} summary={}",
-                  log_value(id), sc.check->kind(), to_string(r.status), r.duration_ms, seq,
+    spdlog::debug("event=check_result check={} kind={} status={} duration_ms={} summary={}",
+                  log_value(id), sc.check->kind(), to_string(r.status), r.duration_ms,
                   log_value(r.summary));
     auto it = last_status_.find(id);
     if (it == last_status_.end() || it->second != r.status) {
@@ -140,6 +138,36 @@ class Daemon {
                    log_value(r.summary));
       last_status_[id] = r.status;
     }
+    unspooled_.push_back(std::move(r));
+    if (unspooled_.size() >= kCommitBatch) return commit_results();
+    if (commit_armed_) return;
+    commit_armed_ = true;
+    commit_timer_.expires_after(kCommitDelay);
+    commit_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) commit_results();
+    });
+  }
+
+  // Group commit: the results of one round (see scheduler.hpp) come within milliseconds of
+  // each other and go to the spool in one transaction, one fsync, at most kCommitDelay after
+  // the first of them; stopping commits what is waiting. If the batch fails, each result is
+  // tried alone, so one that cannot be stored does not take the others with it.
+  void commit_results() {
+    commit_armed_ = false;
+    commit_timer_.cancel();
+    if (unspooled_.empty()) return;
+    std::vector<Result> batch = std::exchange(unspooled_, {});
+    if (auto s = spool_->append_batch(batch); !s) {
+      for (const Result& r : batch) {
+        if (auto one = spool_->append(r); !one) {
+          metrics_->spool_write_failed();
+          spdlog::error("event=spool_write_failed check={} error={}", log_value(r.check),
+                        log_value(one.error()));
+        }
+      }
+    }
+    if (shipper_) shipper_->notify();
+    metrics_->set_spool(spool_->depth(), spool_->dropped());
   }
 
   void on_skipped(const ScheduledCheck& sc, std::uint64_t streak) {
@@ -213,6 +241,7 @@ class Daemon {
                  signo == SIGINT ? "SIGINT" : "SIGTERM", scheduler_.undelivered());
     monitor_.stop();
     scheduler_.stop([this] {
+      commit_results();
       shipper_.reset();  // stops; whatever is unsent stays in the spool for the next start
       signals_.cancel();
       io_.stop();
@@ -231,6 +260,9 @@ class Daemon {
   boost::asio::signal_set signals_;
   std::unique_ptr<ShipperLoop> shipper_;
   std::map<std::string, Status> last_status_;
+  std::vector<Result> unspooled_;  // delivered, waiting for the group commit
+  boost::asio::steady_timer commit_timer_{io_};
+  bool commit_armed_ = false;
   bool stopping_ = false;
 };
 

@@ -139,16 +139,22 @@ void Scheduler::start(std::vector<ScheduledCheck> checks, const Labels& agent_la
   impl_->deactivate_all();
   impl_->on_stopped = nullptr;
   const auto now = Clock::now();
+  std::map<std::chrono::milliseconds::rep, std::int64_t> phase;  // interval -> splay, ms
   for (auto& sc : checks) {
     auto e = std::make_shared<Impl::Entry>(impl_->io, std::move(sc));
     if (e->sc.labels != agent_labels) e->labels = e->sc.labels;
     e->stats.id = e->sc.check->id();
     e->stats.kind = e->sc.check->kind();
     e->stats.interval = e->sc.interval;
-    const auto splay_max = std::min(e->sc.interval, impl_->options.max_splay).count();
-    std::uniform_int_distribution<std::int64_t> splay(0, std::max<std::int64_t>(splay_max - 1, 0));
+    auto [it, fresh] = phase.try_emplace(e->sc.interval.count(), 0);
+    if (fresh) {
+      const auto splay_max = std::min(e->sc.interval, impl_->options.max_splay).count();
+      std::uniform_int_distribution<std::int64_t> splay(0,
+                                                        std::max<std::int64_t>(splay_max - 1, 0));
+      it->second = splay(impl_->rng);
+    }
     impl_->entries.push_back(e);
-    impl_->arm(e, now + std::chrono::milliseconds(splay(impl_->rng)));
+    impl_->arm(e, now + std::chrono::milliseconds(it->second));
   }
 }
 

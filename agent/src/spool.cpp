@@ -8,6 +8,8 @@
 namespace xj {
 namespace {
 
+using StmtCache = std::map<const char*, sqlite3_stmt*>;
+
 constexpr int kSchemaVersion = 2;
 
 // SQLite's page cache for the spool, KiB. Its default (2000 KiB) fills up whenever the whole
@@ -16,11 +18,31 @@ constexpr int kSchemaVersion = 2;
 // append, peek and ack; everything else comes from the kernel's page cache as fast.
 constexpr int kPageCacheKiB = 256;
 
-// A prepared statement that finalizes itself.
+// A prepared statement: one of its own, finalized at the end of the scope, or one of the
+// spool's kept statements (the ones every append, peek and ack runs), prepared once for the
+// connection's life and only reset here. Parsing the SQL again on every append was a third of
+// the agent's spool time (docs/benchmarks.md, "Agent footprint").
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(sqlite3* db, const char* sql, StmtCache& kept) : owned_(false) {
+    sqlite3_stmt*& s = kept[sql];
+    rc_ = s != nullptr ? SQLITE_OK
+                       : sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc_ != SQLITE_OK) {
+      sqlite3_finalize(s);
+      s = nullptr;
+    }
+    stmt_ = s;
+  }
+  ~Stmt() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -41,26 +63,33 @@ class Stmt {
  private:
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+  bool owned_ = true;
 };
 
-// Rolls back unless committed, so an error return never leaves a transaction open.
+// Rolls back unless committed, so an error return never leaves a transaction open. BEGIN,
+// COMMIT and ROLLBACK are kept statements too.
 class Txn {
  public:
-  explicit Txn(sqlite3* db) : db_(db) {
-    rc_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  }
+  Txn(sqlite3* db, StmtCache& kept) : db_(db), kept_(kept) { rc_ = run("BEGIN IMMEDIATE"); }
   ~Txn() {
-    if (rc_ == SQLITE_OK && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (rc_ == SQLITE_OK && !done_) run("ROLLBACK");
   }
   bool ok() const { return rc_ == SQLITE_OK; }
   // On failure the destructor rolls back, after the caller has read the error message.
   bool commit() {
-    done_ = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+    done_ = run("COMMIT") == SQLITE_OK;
     return done_;
   }
 
  private:
+  int run(const char* sql) {
+    Stmt s(db_, sql, kept_);
+    if (!s.ok()) return s.prepare_rc();
+    const int rc = s.step();
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
   sqlite3* db_;
+  StmtCache& kept_;
   int rc_;
   bool done_ = false;
 };
@@ -97,7 +126,10 @@ Expected<std::unique_ptr<Spool>> Spool::open(const std::filesystem::path& state_
 Spool::Spool(std::filesystem::path path, sqlite3* db, SpoolOptions options)
     : path_(std::move(path)), db_(db), options_(options) {}
 
-Spool::~Spool() { sqlite3_close(db_); }
+Spool::~Spool() {
+  for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
 
 Expected<bool> Spool::init_schema() {
   sqlite3_busy_timeout(db_, 5000);
@@ -180,7 +212,7 @@ Expected<bool> Spool::refresh_counters() {
 
 // Oldest and newest seq by the primary key: cheap, unlike counting every row.
 Expected<bool> Spool::refresh_ends() {
-  Stmt q(db_, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM results");
+  Stmt q(db_, "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM results", stmts_);
   if (!q.ok() || q.step() != SQLITE_ROW) return db_error("cannot read the oldest and newest seq");
   oldest_ = q.i64(0);
   newest_ = q.i64(1);
@@ -214,9 +246,9 @@ Expected<std::int64_t> Spool::insert_all(const std::vector<const Result*>& resul
     rc = sqlite3_errcode(db_);
     return db_error(what);
   };
-  Txn txn(db_);
+  Txn txn(db_, stmts_);
   if (!txn.ok()) return fail("cannot begin a transaction");
-  Stmt ins(db_, "INSERT INTO results(ts, check_id, body) VALUES(?, ?, ?)");
+  Stmt ins(db_, "INSERT INTO results(ts, check_id, body) VALUES(?, ?, ?)", stmts_);
   if (!ins.ok()) return fail("cannot prepare insert");
   std::uint64_t added_bytes = 0;
   std::int64_t first = 0, last = 0;
@@ -258,7 +290,7 @@ Expected<bool> Spool::enforce_cap() {
 }
 
 Expected<bool> Spool::drop_oldest(std::uint64_t n, const char* reason) {
-  Txn txn(db_);
+  Txn txn(db_, stmts_);
   if (!txn.ok()) return db_error("cannot begin a transaction");
   Stmt sel(db_,
            "SELECT min(seq), max(seq), count(*), min(ts), max(ts), sum(length(body)) FROM"
@@ -269,7 +301,7 @@ Expected<bool> Spool::drop_oldest(std::uint64_t n, const char* reason) {
   SpoolGap g{sel.i64(0), sel.i64(1), sel.i64(2), sel.i64(3), sel.i64(4)};
   const std::uint64_t freed = static_cast<std::uint64_t>(sel.i64(5));
   if (g.count == 0) return true;
-  Stmt del(db_, "DELETE FROM results WHERE seq <= ?");
+  Stmt del(db_, "DELETE FROM results WHERE seq <= ?", stmts_);
   del.bind(1, g.to_seq);
   if (!del.ok() || del.step() != SQLITE_DONE) return db_error("cannot delete the oldest results");
   // Consecutive drops extend one gap: one record (and one warning) per episode.
@@ -309,10 +341,9 @@ Expected<bool> Spool::drop_oldest(std::uint64_t n, const char* reason) {
   return true;
 }
 
-Expected<std::vector<SpoolEntry>> Spool::peek(std::size_t max_count,
-                                                 std::size_t max_bytes) const {
+Expected<std::vector<SpoolEntry>> Spool::peek(std::size_t max_count, std::size_t max_bytes) const {
   std::lock_guard lock(mu_);
-  Stmt q(db_, "SELECT seq, body FROM results ORDER BY seq LIMIT ?");
+  Stmt q(db_, "SELECT seq, body FROM results ORDER BY seq LIMIT ?", stmts_);
   if (!q.ok()) return db_error("cannot prepare peek");
   q.bind(1, static_cast<std::int64_t>(max_count));
   std::vector<SpoolEntry> out;
@@ -343,17 +374,18 @@ Expected<std::vector<SpoolGap>> Spool::gaps() const {
 
 Expected<std::uint64_t> Spool::ack(std::int64_t upto_seq) {
   std::lock_guard lock(mu_);
-  Txn txn(db_);
+  Txn txn(db_, stmts_);
   if (!txn.ok()) return db_error("cannot begin a transaction");
-  Stmt sel(db_, "SELECT count(*), coalesce(sum(length(body)), 0) FROM results WHERE seq <= ?");
+  Stmt sel(db_, "SELECT count(*), coalesce(sum(length(body)), 0) FROM results WHERE seq <= ?",
+           stmts_);
   sel.bind(1, upto_seq);
   if (!sel.ok() || sel.step() != SQLITE_ROW) return db_error("cannot select acknowledged results");
   const auto deleted = static_cast<std::uint64_t>(sel.i64(0));
   const auto freed = static_cast<std::uint64_t>(sel.i64(1));
-  Stmt del(db_, "DELETE FROM results WHERE seq <= ?");
+  Stmt del(db_, "DELETE FROM results WHERE seq <= ?", stmts_);
   del.bind(1, upto_seq);
   if (!del.ok() || del.step() != SQLITE_DONE) return db_error("cannot delete acknowledged results");
-  Stmt gaps(db_, "DELETE FROM gaps WHERE to_seq <= ?");
+  Stmt gaps(db_, "DELETE FROM gaps WHERE to_seq <= ?", stmts_);
   gaps.bind(1, upto_seq);
   if (!gaps.ok() || gaps.step() != SQLITE_DONE) return db_error("cannot delete acknowledged gaps");
   if (!txn.commit()) return db_error("cannot commit the ack");
@@ -365,7 +397,7 @@ Expected<std::uint64_t> Spool::ack(std::int64_t upto_seq) {
 
 Expected<bool> Spool::quarantine(std::int64_t seq, const std::string& reason) {
   std::lock_guard lock(mu_);
-  Txn txn(db_);
+  Txn txn(db_, stmts_);
   if (!txn.ok()) return db_error("cannot begin a transaction");
   Stmt sel(db_, "SELECT length(body) FROM results WHERE seq = ?");
   sel.bind(1, seq);
@@ -391,7 +423,7 @@ Expected<bool> Spool::quarantine(std::int64_t seq, const std::string& reason) {
 
 std::uint64_t Spool::rejected() const {
   std::lock_guard lock(mu_);
-  Stmt q(db_, "SELECT count(*) FROM rejected");
+  Stmt q(db_, "SELECT count(*) FROM rejected", stmts_);
   return q.ok() && q.step() == SQLITE_ROW ? static_cast<std::uint64_t>(q.i64(0)) : 0;
 }
 

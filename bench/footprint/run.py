@@ -157,6 +157,22 @@ class Harness:
             wait_listening(t["metrics_port"], "xunjian-agent /metrics", self.agent)
         self.roots = {"xunjian-agent": self.agent.pid, "prometheus-node-exporter": self.node.pid,
                       "zabbix_agentd": self.zabbix.pid}
+        # --compare: more agent builds over the same targets in the same window (A/B figures
+        # that share the machine's load); their rows are printed apart, not in the report.
+        self.compare = []
+        for i, binary in enumerate(a.compare or []):
+            ct = dict(t, state_dir=os.path.join(self.dir, f"state-compare{i}"))
+            ct["metrics_port"] = free_port() if t["metrics_port"] else None
+            ct["metrics_listen"] = f"127.0.0.1:{ct['metrics_port']}" if ct["metrics_port"] else "off"
+            ccfg = os.path.join(self.dir, f"agent-compare{i}.yaml")
+            with open(ccfg, "w") as f:
+                f.write(peers.agent_yaml(ct).replace("id: footprint-bench", f"id: compare{i}"))
+            name = f"compare {i}: {binary}"
+            p = self.spawn(f"compare{i}", [binary, "run", "-c", ccfg])
+            if ct["metrics_port"]:
+                wait_listening(ct["metrics_port"], name, p)
+            self.compare.append((name, p, ct["metrics_port"]))
+            self.roots[name] = p.pid
 
     def poll_round(self, state):
         """One interval's work for the scrapers/poller; remembers the last answers."""
@@ -168,6 +184,9 @@ class Harness:
         if t["metrics_port"]:
             _, state["agent_metrics"] = peers.http_get(
                 f"http://127.0.0.1:{t['metrics_port']}/metrics", SCRAPE_HEADERS)
+        for _, _, port in self.compare:
+            if port:
+                peers.http_get(f"http://127.0.0.1:{port}/metrics", SCRAPE_HEADERS)
         answers = {}
         for group, key in self.items:
             try:
@@ -283,6 +302,9 @@ def main():
                     help="how the agent was built, for the report")
     ap.add_argument("--write", metavar="DOC", help="also update this markdown file")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (configs, logs)")
+    ap.add_argument("--compare", action="append", metavar="AGENT",
+                    help="another xunjian-agent binary run beside the first over the same targets "
+                         "(repeatable); its peak RSS and CPU are printed to stderr, not reported")
     args = ap.parse_args()
 
     # SIGTERM/SIGHUP end the run like Ctrl-C does, so the finally below stops what we started.
@@ -302,6 +324,14 @@ def main():
     result["started"] = started
     text = report.render(result)
     print(text)
+    if args.compare:
+        wall = result["wall_s"]
+        print("footprint: side by side (same targets, same window):", file=sys.stderr)
+        for name in ["xunjian-agent"] + [n for n in result["rows"] if n.startswith("compare ")]:
+            row = result["rows"][name]
+            label = f"{name}: {args.agent}" if name == "xunjian-agent" else name
+            print(f"  {label}: peak RSS {row['hwm_kib'] / 1024:.1f} MiB, CPU {row['cpu_s']:.2f} s "
+                  f"= {row['cpu_s'] / wall * 100:.3f} %", file=sys.stderr)
     if args.write:
         report.write_doc(args.write, text)
         print(f"footprint: updated {args.write}", file=sys.stderr)

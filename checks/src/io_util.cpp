@@ -2,21 +2,38 @@
 
 #include "xj/checks/host_access.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace xj {
 
 Expected<std::string> read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + path.string() + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  // open/read/close straight into the string: /proc files are read by the hundred on every
+  // process check, and an ifstream (locale, stream buffer, a copy through a stringstream)
+  // cost more than the kernel's side of the read.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return make_error("cannot read " + path.string() + ": " + std::strerror(err));
+    }
+    break;
+  }
+  ::close(fd);
+  return out;
 }
 
 int cpu_count() {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <regex>
 
 #include "xj/checks/host_access.hpp"
@@ -116,7 +117,7 @@ class LocalProc : public ProcSource {
     if (n <= 0) return std::nullopt;
     return std::string(buf, static_cast<std::size_t>(n));
   }
-  bool is_self(int pid) override { return pid == static_cast<int>(::getpid()); }
+  bool is_self(int pid) override { return pid == self_; }
   std::optional<std::size_t> open_fds(int pid, bool& denied) override {
     DIR* dir = ::opendir(proc_path(pid, "fd").c_str());
     if (dir == nullptr) {
@@ -131,8 +132,19 @@ class LocalProc : public ProcSource {
     return n;
   }
   Expected<std::uint32_t> uid_of(const std::string& user) override { return resolve_user(user); }
-  std::string user_name(std::uint32_t uid) override { return xj::user_name(uid); }
-  double clock_ticks() override { return static_cast<double>(::sysconf(_SC_CLK_TCK)); }
+  // getpwuid_r reads /etc/passwd (or asks NSS) on every call; names of uids change rarely, so
+  // each is looked up again after a minute, not on every run of every process check.
+  std::string user_name(std::uint32_t uid) override {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(users_mu_);
+    auto& [name, at] = users_[uid];
+    if (name.empty() || now - at > std::chrono::minutes(1)) {
+      name = xj::user_name(uid);
+      at = now;
+    }
+    return name;
+  }
+  double clock_ticks() override { return clock_ticks_; }
   Expected<std::optional<std::string>> pidfile(const std::string& path) override {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return std::optional<std::string>();
@@ -140,6 +152,12 @@ class LocalProc : public ProcSource {
     if (!text) return make_error(text.error());
     return std::optional<std::string>(*text);
   }
+
+ private:
+  const int self_ = static_cast<int>(::getpid());
+  const double clock_ticks_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::mutex users_mu_;
+  std::map<std::uint32_t, std::pair<std::string, std::chrono::steady_clock::time_point>> users_;
 };
 
 // A remote host's process table, read once per run.

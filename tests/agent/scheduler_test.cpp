@@ -1,5 +1,6 @@
 #include "xj/agent/scheduler.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -241,4 +242,81 @@ TEST_CASE("a backoff factor stretches the check's interval", "[scheduler]") {
   for (const auto& s : rig.scheduler.stats()) {
     CHECK(s.backoff == (s.id == "slowed" ? 4 : 1));
   }
+}
+
+TEST_CASE("checks of one interval start together in one round after one splay", "[scheduler]") {
+  Probe probe;
+  SchedulerOptions o;
+  o.seed = 7;
+  o.max_splay = 600ms;
+  Rig rig(o);
+  std::vector<ScheduledCheck> checks;
+  for (int i = 0; i < 6; ++i) {
+    checks.push_back(
+        scheduled(std::make_shared<SleepCheck>("c" + std::to_string(i), 0ms, probe), 30s, 1s));
+  }
+  rig.scheduler.start(std::move(checks), {});
+  rig.run_for(900ms);
+  std::lock_guard lock(probe.mu);
+  REQUIRE(probe.starts.size() == 6);
+  const auto [lo, hi] = std::minmax_element(probe.starts.begin(), probe.starts.end());
+  CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(*hi - *lo).count() < 100);
+  CHECK(rig.got.results.size() == 6);
+}
+
+// The runner directly: submit order is the order the pool hands out its threads.
+struct RunnerRig {
+  boost::asio::io_context io;
+  CheckRunner runner{io, 4};
+  Delivered got;
+  void submit(std::shared_ptr<Check> c, std::chrono::milliseconds timeout) {
+    runner.submit(std::move(c), timeout, {}, [this](Result r, bool t) {
+      got.results.push_back(std::move(r));
+      got.timed_out.push_back(t);
+    });
+  }
+  void run_for(std::chrono::milliseconds d) {
+    io.restart();
+    io.run_for(d);
+  }
+};
+
+TEST_CASE("a run queued behind busy threads gets its whole timeout once it starts",
+          "[scheduler]") {
+  // Four threads held 700 ms by slow checks; the fifth check waits for one, then runs 500 ms
+  // with a 1 s timeout. Counted from submit it would time out (1.2 s); from its start it does not.
+  Probe slow, queued;
+  RunnerRig rig;
+  for (int i = 0; i < 4; ++i) {
+    rig.submit(std::make_shared<SleepCheck>("slow" + std::to_string(i), 700ms, slow), 2s);
+  }
+  rig.submit(std::make_shared<SleepCheck>("queued", 500ms, queued), 1s);
+  rig.run_for(2500ms);
+  REQUIRE(rig.got.results.size() == 5);
+  for (std::size_t i = 0; i < rig.got.results.size(); ++i) {
+    INFO(rig.got.results[i].check << ": " << rig.got.results[i].summary);
+    CHECK(rig.got.results[i].status == Status::kOk);
+    CHECK_FALSE(rig.got.timed_out[i]);
+  }
+  CHECK(rig.got.results.back().check == "queued");
+}
+
+TEST_CASE("a run that gets no thread within its timeout is reported as not started",
+          "[scheduler]") {
+  Probe slow, starved;
+  RunnerRig rig;
+  for (int i = 0; i < 4; ++i) {
+    rig.submit(std::make_shared<SleepCheck>("stuck" + std::to_string(i), 1500ms, slow), 3s);
+  }
+  rig.submit(std::make_shared<SleepCheck>("starved", 0ms, starved), 500ms);
+  rig.run_for(1000ms);
+  REQUIRE(rig.got.results.size() == 1);
+  const Result& r = rig.got.results.front();
+  CHECK(r.check == "starved");
+  CHECK(r.status == Status::kUnknown);
+  CHECK(r.summary == "not started within 500ms: all 4 check threads were busy");
+  CHECK(rig.got.timed_out.front());
+  rig.run_for(1500ms);  // the stuck ones return; the starved run is skipped, never started
+  CHECK(starved.started == 0);
+  CHECK(rig.got.results.size() == 5);
 }

@@ -1,6 +1,8 @@
 // CheckRunner: runs checks on a small bounded thread pool (DB drivers and exec block) and
-// enforces each run's timeout. The result is delivered exactly once on the io_context: the
-// check's own result, or unknown "timed out after 10s" when the timeout passes first. A run
+// enforces each run's timeout, counted from when the run gets a thread. The result is
+// delivered exactly once on the io_context: the check's own result, unknown "timed out after
+// 10s" when the timeout passes first, or unknown "not started within 10s: all 4 check threads
+// were busy" when no thread came free within the timeout (the run is then skipped). A run
 // that overran keeps its thread until it returns; `released` tells when, so the scheduler
 // never starts a second run of the same check over it. `done` learns which of the two
 // happened (timed_out), for the timeout counter.
@@ -31,6 +33,7 @@ class CheckRunner {
  private:
   boost::asio::io_context& io_;
   boost::asio::thread_pool pool_;
+  std::size_t threads_;
 };
 
 }  // namespace xj

@@ -3,7 +3,12 @@
 //
 // - First run after a random splay in [0, min(interval, max_splay)), so checks of many agents
 //   restarted together do not all run in the same second; then every interval, measured
-//   start to start (a slow check does not shift its schedule).
+//   start to start (a slow check does not shift its schedule). The splay is drawn once per
+//   interval, not per check: one agent's checks of one interval run together, in one round
+//   (as Telegraf collects its inputs), so the process checks share one reading of /proc, the
+//   results go to the spool in one transaction and the agent wakes once per round instead of
+//   once per check. The runner's bounded pool keeps a round from loading the host more than
+//   `threads` checks at a time, and a check's timeout counts from when it gets a thread.
 // - Never two runs of one check id at once: a tick that finds the previous run still holding
 //   its thread (past its timeout, even) is skipped and counted. This holds across start()
 //   calls too, so a reload cannot start a new log_scan over an old one still running.

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,7 @@
 #include "xj/common/expected.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace xj {
 
@@ -89,7 +91,7 @@ class Spool {
   // otherwise one malformed result would block everything behind it forever. False when no
   // result has that seq.
   Expected<bool> quarantine(std::int64_t seq, const std::string& reason);
-  std::uint64_t rejected() const;   // results kept in quarantine
+  std::uint64_t rejected() const;  // results kept in quarantine
 
   std::uint64_t depth() const;      // results stored
   std::uint64_t bytes() const;      // JSON bytes stored
@@ -114,6 +116,8 @@ class Spool {
   sqlite3* db_;
   SpoolOptions options_;
   mutable std::mutex mu_;
+  // Statements kept prepared for the connection's life, by their SQL text (a literal).
+  mutable std::map<const char*, sqlite3_stmt*> stmts_;
   std::uint64_t rows_ = 0;
   std::uint64_t bytes_ = 0;
   std::int64_t oldest_ = 0;
