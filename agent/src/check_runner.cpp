@@ -38,7 +38,7 @@ CheckRunner::~CheckRunner() { pool_.join(); }
 void CheckRunner::submit(std::shared_ptr<Check> check, std::chrono::milliseconds timeout,
                          std::filesystem::path state_dir,
                          std::function<void(Result, bool timed_out)> done,
-                         std::function<void()> released) {
+                         std::function<void()> released, std::uint64_t round) {
   auto pending = std::make_shared<PendingRun>(io_);
   pending->timer.expires_after(timeout);
   const std::int64_t submitted_ms = now_epoch_ms();
@@ -71,7 +71,7 @@ void CheckRunner::submit(std::shared_ptr<Check> check, std::chrono::milliseconds
         pending->timer.expires_at(deadline);
         pending->timer.async_wait(expired);
       });
-  boost::asio::post(pool_, [this, pending, check, timeout, state_dir = std::move(state_dir),
+  boost::asio::post(pool_, [this, pending, check, timeout, round, state_dir = std::move(state_dir),
                             done = std::move(done), released = std::move(released)]() mutable {
     const auto started = std::chrono::steady_clock::now();
     pending->started_ns = steady_ns(started);
@@ -85,6 +85,7 @@ void CheckRunner::submit(std::shared_ptr<Check> check, std::chrono::milliseconds
     }
     RunContext ctx(timeout, state_dir, &pending->cancelled);
     ctx.deadline = started + timeout;
+    ctx.round = round;
     Result r = run_guarded(*check, ctx);
     boost::asio::post(io_, [pending, r = std::move(r), done = std::move(done),
                             released = std::move(released)]() mutable {

@@ -18,7 +18,10 @@ namespace xj {
 namespace {
 
 nlohmann::json agent_json(const AgentConfig& cfg) {
-  return {{"id", cfg.id}, {"hostname", local_hostname()}, {"version", XJ_VERSION}, {"labels", cfg.labels}};
+  return {{"id", cfg.id},
+          {"hostname", local_hostname()},
+          {"version", XJ_VERSION},
+          {"labels", cfg.labels}};
 }
 
 // Runs every selected check once, all at once on the runner's pool; results in config order.
@@ -36,7 +39,10 @@ std::vector<Result> run_once(const AgentConfig& cfg, const std::vector<std::stri
     CheckRunner runner(io, cfg.threads);
     for (std::size_t i = 0; i < selected.size(); ++i) {
       const ScheduledCheck& sc = *selected[i];
-      runner.submit(sc.check, sc.timeout, cfg.state_dir, [&results, i](Result r, bool) { results[i] = std::move(r); });
+      // One round: the process checks among them read /proc once (RunContext::round).
+      runner.submit(
+          sc.check, sc.timeout, cfg.state_dir,
+          [&results, i](Result r, bool) { results[i] = std::move(r); }, {}, 1);
     }
     io.run();
   }
@@ -80,7 +86,8 @@ int cmd_validate(const std::string& config_path, const AgentConfigOverrides& ove
 }  // namespace
 
 int agent_main(int argc, char** argv) {
-  CLI::App app{"xunjian-agent: scheduled checks of this server, spooled until the collector acknowledges"};
+  CLI::App app{
+      "xunjian-agent: scheduled checks of this server, spooled until the collector acknowledges"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("xunjian-agent ") + XJ_VERSION);
 
@@ -90,7 +97,8 @@ int agent_main(int argc, char** argv) {
   bool markdown = false;
   std::string state_dir;
 
-  auto* check = app.add_subcommand("check", "run every check once, print a table, exit with the worst status");
+  auto* check = app.add_subcommand(
+      "check", "run every check once, print a table, exit with the worst status");
   check->add_option("-c,--config", config_path, "agent config file")->capture_default_str();
   check->add_option("--state-dir", state_dir, "use this state dir instead of agent.state_dir");
   check->add_flag("--json", json, "print the results as JSON (the wire format)");

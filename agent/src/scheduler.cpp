@@ -74,10 +74,15 @@ struct Scheduler::Impl : std::enable_shared_from_this<Impl> {
       return;
     }
     e->skip_streak = 0;
-    submit(e);
+    submit(e, round_of(due));
   }
 
-  void submit(const EntryPtr& e) {
+  // Checks started together share their due time to the tick, so it names their round.
+  static std::uint64_t round_of(Clock::time_point due) {
+    return static_cast<std::uint64_t>(due.time_since_epoch().count()) | 1;
+  }
+
+  void submit(const EntryPtr& e, std::uint64_t round) {
     const std::string id = e->sc.check->id();
     ++busy[id];
     ++undelivered;
@@ -89,7 +94,8 @@ struct Scheduler::Impl : std::enable_shared_from_this<Impl> {
         [self, id]() {
           if (--self->busy[id] <= 0) self->busy.erase(id);
           --self->unreleased;
-        });
+        },
+        round);
   }
 
   void deliver(const EntryPtr& e, Result r, bool timed_out) {

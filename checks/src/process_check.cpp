@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <regex>
 
@@ -83,7 +84,7 @@ class ProcSource {
   virtual Expected<std::string> proc_stat() = 0;
   virtual Expected<std::vector<int>> pids() = 0;
   virtual Expected<std::string> read(int pid, const char* file) = 0;  // "stat", "status", "cmdline"
-  virtual std::optional<std::string> exe(int pid) = 0;  // nullopt: not readable
+  virtual std::optional<std::string> exe(int pid) = 0;                // nullopt: not readable
   virtual bool is_self(int pid) = 0;
   // Open descriptors; nullopt with denied = true when not ours to see.
   virtual std::optional<std::size_t> open_fds(int pid, bool& denied) = 0;
@@ -94,21 +95,75 @@ class ProcSource {
   virtual Expected<std::optional<std::string>> pidfile(const std::string& path) = 0;
 };
 
+// This machine's pids and their command lines as one process check of a round read them
+// (RunContext::round); the other process checks of the round reuse it instead of listing
+// /proc and reading every command line again. Ten process checks used to mean ten scans.
+struct ProcTable {
+  std::uint64_t round = 0;
+  std::chrono::steady_clock::time_point taken;
+  std::vector<int> pids;
+  std::map<int, std::string> cmdlines;  // raw (NUL-separated); absent: not readable
+};
+// A round's runs start within milliseconds; one queued for long reads afresh.
+constexpr std::chrono::seconds kTableReuse{2};
+
+struct LocalShared {
+  std::mutex mu;
+  std::shared_ptr<const ProcTable> table;
+  // getpwuid_r reads /etc/passwd (or asks NSS) on every call; names of uids change rarely,
+  // so each is looked up again after a minute, not on every run of every process check.
+  std::map<std::uint32_t, std::pair<std::string, std::chrono::steady_clock::time_point>> users;
+  const int self = static_cast<int>(::getpid());
+  const double clock_ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+};
+
+LocalShared& local_shared() {
+  static LocalShared shared;
+  return shared;
+}
+
+Expected<std::vector<int>> list_pids() {
+  std::vector<int> pids;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return make_error(std::string("cannot list /proc: ") + std::strerror(errno));
+  while (dirent* e = ::readdir(dir)) {
+    int pid = std::atoi(e->d_name);
+    if (pid > 0) pids.push_back(pid);
+  }
+  ::closedir(dir);
+  return pids;
+}
+
+// One run's view of this machine's /proc.
 class LocalProc : public ProcSource {
  public:
+  explicit LocalProc(std::uint64_t round) : round_(round), shared_(local_shared()) {}
   Expected<std::string> proc_stat() override { return read_text_file("/proc/stat"); }
   Expected<std::vector<int>> pids() override {
-    std::vector<int> pids;
-    DIR* dir = ::opendir("/proc");
-    if (dir == nullptr) return make_error(std::string("cannot list /proc: ") + std::strerror(errno));
-    while (dirent* e = ::readdir(dir)) {
-      int pid = std::atoi(e->d_name);
-      if (pid > 0) pids.push_back(pid);
+    if (round_ == 0) return list_pids();
+    std::lock_guard lock(shared_.mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (!shared_.table || shared_.table->round != round_ ||
+        now - shared_.table->taken > kTableReuse) {
+      auto pids = list_pids();
+      if (!pids) return pids;
+      auto t = std::make_shared<ProcTable>();
+      t->round = round_;
+      t->taken = now;
+      t->pids = std::move(*pids);
+      for (int pid : t->pids) {
+        if (auto text = read_text_file(proc_path(pid, "cmdline"))) t->cmdlines[pid] = *text;
+      }
+      shared_.table = std::move(t);
     }
-    ::closedir(dir);
-    return pids;
+    table_ = shared_.table;
+    return table_->pids;
   }
   Expected<std::string> read(int pid, const char* file) override {
+    if (table_ && std::strcmp(file, "cmdline") == 0) {
+      auto it = table_->cmdlines.find(pid);
+      if (it != table_->cmdlines.end()) return it->second;
+    }
     return read_text_file(proc_path(pid, file));
   }
   std::optional<std::string> exe(int pid) override {
@@ -117,7 +172,7 @@ class LocalProc : public ProcSource {
     if (n <= 0) return std::nullopt;
     return std::string(buf, static_cast<std::size_t>(n));
   }
-  bool is_self(int pid) override { return pid == self_; }
+  bool is_self(int pid) override { return pid == shared_.self; }
   std::optional<std::size_t> open_fds(int pid, bool& denied) override {
     DIR* dir = ::opendir(proc_path(pid, "fd").c_str());
     if (dir == nullptr) {
@@ -132,19 +187,17 @@ class LocalProc : public ProcSource {
     return n;
   }
   Expected<std::uint32_t> uid_of(const std::string& user) override { return resolve_user(user); }
-  // getpwuid_r reads /etc/passwd (or asks NSS) on every call; names of uids change rarely, so
-  // each is looked up again after a minute, not on every run of every process check.
   std::string user_name(std::uint32_t uid) override {
     const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(users_mu_);
-    auto& [name, at] = users_[uid];
+    std::lock_guard lock(shared_.mu);
+    auto& [name, at] = shared_.users[uid];
     if (name.empty() || now - at > std::chrono::minutes(1)) {
       name = xj::user_name(uid);
       at = now;
     }
     return name;
   }
-  double clock_ticks() override { return clock_ticks_; }
+  double clock_ticks() override { return shared_.clock_ticks; }
   Expected<std::optional<std::string>> pidfile(const std::string& path) override {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return std::optional<std::string>();
@@ -154,10 +207,9 @@ class LocalProc : public ProcSource {
   }
 
  private:
-  const int self_ = static_cast<int>(::getpid());
-  const double clock_ticks_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  std::mutex users_mu_;
-  std::map<std::uint32_t, std::pair<std::string, std::chrono::steady_clock::time_point>> users_;
+  const std::uint64_t round_;
+  LocalShared& shared_;
+  std::shared_ptr<const ProcTable> table_;  // this run's, once pids() took it
 };
 
 // A remote host's process table, read once per run.
@@ -178,7 +230,8 @@ class SnapshotProc : public ProcSource {
     if (e == nullptr) return make_error("pid " + std::to_string(pid) + " is not running");
     const std::string_view f(file);
     const std::string& text = f == "stat" ? e->stat : f == "status" ? e->status : e->cmdline;
-    if (text.empty() && f != "cmdline") return make_error(proc_path(pid, file) + " was not readable");
+    if (text.empty() && f != "cmdline")
+      return make_error(proc_path(pid, file) + " was not readable");
     return text;
   }
   std::optional<std::string> exe(int pid) override {
@@ -211,7 +264,8 @@ class SnapshotProc : public ProcSource {
   Expected<std::optional<std::string>> pidfile(const std::string& path) override {
     auto text = host_.read_file(path, ctx_);
     if (!text) {
-      if (text.error().find("No such file") != std::string::npos) return std::optional<std::string>();
+      if (text.error().find("No such file") != std::string::npos)
+        return std::optional<std::string>();
       return make_error(text.error());
     }
     return std::optional<std::string>(*text);
@@ -357,7 +411,7 @@ class ProcessCheck : public Check {
 Result ProcessCheck::run(const RunContext& ctx) {
   const auto sampled = std::chrono::steady_clock::now();
   const double now_s = static_cast<double>(now_epoch_ms()) / 1000.0;
-  static LocalProc local;
+  LocalProc local(ctx.round);
   std::optional<SnapshotProc> remote;
   if (host_) {
     auto snap = host_->processes(ctx);
@@ -466,8 +520,8 @@ std::optional<std::string> ProcessCheck::pidfile_note(ProcSource& src, const std
   const bool running = st && st->state != 'Z' && st->state != 'X';
   return "the pidfile names pid " + std::to_string(pid) +
          (src.is_self(pid) ? ", the agent itself"
-          : running         ? ", which does not match " + selectors(false)
-                            : ", which is not running (stale pidfile)");
+          : running        ? ", which does not match " + selectors(false)
+                           : ", which is not running (stale pidfile)");
 }
 
 ProcessCheck::Totals ProcessCheck::add_up(ProcSource& src, const std::vector<Match>& matches,

@@ -473,3 +473,30 @@ TEST_CASE("the literal prefix of an anchored cmdline regex is what every match s
     }
   }
 }
+
+TEST_CASE("process checks of one round read /proc once; a lone run or a new round reads it again",
+          "[process]") {
+  // Two checks of one scheduler round (RunContext::round) share the process table the first
+  // one read, so a process started between them is only seen from the next round on; a run
+  // outside any round (round 0: `check`, a test) always reads /proc itself.
+  std::string marker = unique_marker();
+  auto first = make_check("kind: process\nid: a\ncmdline: '^" + marker + "-a '\nmin: 0\n");
+  auto second = make_check("kind: process\nid: b\ncmdline: '^" + marker + "-b '\n");
+  auto lone = make_check("kind: process\nid: c\ncmdline: '^" + marker + "-b '\n");
+  RunContext round1(std::chrono::seconds(10));
+  round1.round = 0x1001;
+  CHECK(first->run(round1).status == Status::kOk);  // takes the table: no -b process yet
+  Child b(marker + "-b");
+  Result shared = second->run(round1);
+  INFO(shared.summary);
+  CHECK(metric(shared, "count")->value == 0);  // the round's table predates the process
+  Result alone = run(*lone);
+  CHECK(metric(alone, "count")->value == 1);
+  RunContext round2(std::chrono::seconds(10));
+  round2.round = 0x2001;
+  Result next = second->run(round2);
+  INFO(next.summary);
+  CHECK(next.status == Status::kOk);
+  CHECK(metric(next, "count")->value == 1);
+  CHECK(next.details["matches"][0]["pid"] == b.pid());
+}

@@ -28,7 +28,7 @@ class CheckRunner {
 
   void submit(std::shared_ptr<Check> check, std::chrono::milliseconds timeout,
               std::filesystem::path state_dir, std::function<void(Result, bool timed_out)> done,
-              std::function<void()> released = {});
+              std::function<void()> released = {}, std::uint64_t round = 0);
 
  private:
   boost::asio::io_context& io_;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -28,6 +29,10 @@ struct RunContext {
   std::chrono::milliseconds timeout{10'000};
   std::filesystem::path state_dir;  // per-agent state (log offsets, ...); may be empty
   const std::atomic<bool>* cancelled = nullptr;
+  // Nonzero: the scheduler's round this run belongs to (checks of one interval start together,
+  // see agent/.../scheduler.hpp). Runs of one round may share what they read of the host, such
+  // as the process table; 0 (a lone run: `check`, tests) shares nothing.
+  std::uint64_t round = 0;
 
   std::chrono::milliseconds remaining() const;
   bool expired() const { return remaining().count() <= 0; }
