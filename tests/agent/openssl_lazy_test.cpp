@@ -3,15 +3,19 @@
 // without TLS work, https and tls_cert checks through the shim against a local TLS server
 // with a certificate made here, and the error when the library cannot be opened (made real
 // with the test-only XJ_TEST_LIBSSL_SONAME: dlopen itself fails, as on a machine without it).
+// libpq links libssl itself: a postgres check over SSL and an https check share one OpenSSL.
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "../checks/db_servers.hpp"
 #include "../fixtures/http/test_server.hpp"
 #include "../support/processes.hpp"
 
@@ -83,6 +87,25 @@ nlohmann::json spooled(const fs::path& db_path, const std::string& check) {
   }
   sqlite3_close(db);
   return out;
+}
+
+// How many results of one check the spool holds.
+long spooled_count(const fs::path& db_path, const std::string& check) {
+  long n = 0;
+  if (!fs::exists(db_path)) return n;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(db, 1000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM results WHERE check_id = ?", -1, &st,
+                           nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(st, 1, check.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
 }
 
 bool has_metric(const nlohmann::json& result, const std::string& name) {
@@ -199,6 +222,55 @@ TEST_CASE("an agent opens OpenSSL for its first https and tls_cert checks, once,
 
   REQUIRE(wait_until(10s, [&] { return !mapped(agent.pid(), "libpq.so.5").empty(); }));
   // One libssl and one libcrypto: the shim's dlopen and libpq's dependency are the same copy.
+  CHECK(mapped(agent.pid(), "libssl.so.3").size() == 1);
+  CHECK(mapped(agent.pid(), "libcrypto.so.3").size() == 1);
+  stop(agent);
+}
+
+TEST_CASE("a postgres check over SSL and an https check run in one agent on one OpenSSL",
+          "[openssl][real]") {
+  auto dir = scratch_dir("openssl-libpq");
+  xj::test::PgServer pg;
+  pg.stop();
+  const std::string data = pg.dir() + "/data";
+  // The server refuses a key readable by others or owned by someone else: make it as the
+  // server's user. Only SSL connections are let in over TCP, without a password.
+  const std::string as_pg = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
+  REQUIRE(xj::test::sh(as_pg +
+                       "openssl req -x509 -newkey rsa:2048 -nodes -days 20 -subj /CN=db.example"
+                       " -keyout " +
+                       data + "/server.key -out " + data + "/server.crt >/dev/null 2>&1") == 0);
+  std::ofstream(data + "/postgresql.conf", std::ios::app)
+      << "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n";
+  REQUIRE(xj::test::sh("sed -i '1i hostssl all all 127.0.0.1/32 trust' " + data + "/pg_hba.conf") ==
+          0);
+  pg.start();
+
+  xj::test::make_self_signed(dir / "ip.pem", dir / "ip.key", "/CN=127.0.0.1", "IP:127.0.0.1", 400);
+  xj::test::HttpTestServer tls({"--tls", (dir / "ip.pem").string(), (dir / "ip.key").string()});
+  write_file(dir / "agent.yaml",
+             agent_yaml(dir, "  - {kind: http, id: web, url: '" + tls.url("/ok", "https") +
+                                 "', ca_file: '" + (dir / "ip.pem").string() +
+                                 "'}\n"
+                                 "  - {kind: postgres, id: pg, dsn: 'host=127.0.0.1 port=" +
+                                 std::to_string(pg.port()) +
+                                 " user=postgres dbname=postgres sslmode=require'}\n"));
+  xj::itest::Child agent(kAgent, {"run", "-c", (dir / "agent.yaml").string()}, dir / "agent.log");
+  INFO(slurp(dir / "agent.log"));
+  const auto db = dir / "state" / "spool.db";
+  // Two rounds of each: both libraries were opened in the first, concurrently.
+  REQUIRE(wait_until(
+      30s, [&] { return spooled_count(db, "web") >= 2 && spooled_count(db, "pg") >= 2; }));
+  auto web = spooled(db, "web");
+  INFO(web.dump());
+  CHECK(web["status"] == "ok");
+  CHECK(has_metric(web, "cert_days_left"));
+  auto postgres = spooled(db, "pg");
+  INFO(postgres.dump());
+  INFO(pg.log_tail());
+  CHECK((postgres["status"] == "ok" || postgres["status"] == "warning"));
+  // Connected and measured (an SSL or login failure is critical with libpq's message).
+  CHECK_THAT(postgres["summary"].get<std::string>(), Catch::StartsWith("PostgreSQL 15"));
   CHECK(mapped(agent.pid(), "libssl.so.3").size() == 1);
   CHECK(mapped(agent.pid(), "libcrypto.so.3").size() == 1);
   stop(agent);
