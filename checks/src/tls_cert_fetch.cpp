@@ -13,6 +13,7 @@
 
 #include "tcp_connect.hpp"
 #include "xj/checks/tls_cert_check.hpp"
+#include "xj/common/openssl_loader.hpp"
 
 namespace xj {
 
@@ -100,6 +101,7 @@ Expected<std::vector<CertInfo>> fetch_certificates(const std::string& host, int 
                                                    Clock::time_point deadline) {
   const std::string where = host_port(host, port);
   auto fail = [&](const std::string& why) { return make_error(where + ": " + why); };
+  if (const std::string& why = openssl_load_error(); !why.empty()) return fail(why);
   auto endpoints = resolve_tcp(host, port, deadline);
   if (!endpoints) return fail(endpoints.error());
   std::string last_error = "no address";

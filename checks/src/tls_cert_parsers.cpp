@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "xj/checks/tls_cert_check.hpp"
+#include "xj/common/openssl_loader.hpp"
 
 namespace xj {
 
@@ -109,6 +110,7 @@ CertInfo describe(X509* x) {
 }  // namespace
 
 Expected<std::vector<CertInfo>> parse_certificates(std::string_view data) {
+  if (const std::string& why = openssl_load_error(); !why.empty()) return make_error(why);
   std::vector<CertInfo> out;
   if (data.find("-----BEGIN") != std::string_view::npos) {
     BIO* bio = BIO_new_mem_buf(data.data(), static_cast<int>(data.size()));

@@ -19,6 +19,7 @@
 
 #include "http_client_detail.hpp"
 #include "xj/common/duration.hpp"
+#include "xj/common/openssl_loader.hpp"
 
 namespace xj {
 
@@ -199,6 +200,11 @@ Failure Session::make_tls_context() {
       return HttpClientError{HttpErrorKind::kRequest,
                              "cannot read '" + *file + "': " + std::strerror(errno)};
     }
+  }
+  // The agent opens OpenSSL only now (openssl_loader.hpp); without it the context would throw
+  // with an empty error queue.
+  if (const std::string& why = openssl_load_error(); !why.empty()) {
+    return HttpClientError{HttpErrorKind::kRequest, why};
   }
   tls_.emplace(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
