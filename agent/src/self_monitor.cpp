@@ -25,10 +25,13 @@ Expected<std::uint64_t> parse_vm_rss(std::string_view text) {
     std::string_view line = text.substr(pos, eol - pos);
     pos = eol + 1;
     if (line.substr(0, 6) != "VmRSS:") continue;
-    std::istringstream in{std::string(line.substr(6))};
+    std::string_view rest = line.substr(6);
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
     std::uint64_t value = 0;
-    std::string unit;
-    if (!(in >> value >> unit) || unit != "kB") {
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    std::string_view unit(end, static_cast<std::size_t>(rest.data() + rest.size() - end));
+    unit.remove_prefix(std::min(unit.find_first_not_of(" \t"), unit.size()));
+    if (ec != std::errc() || end == rest.data() || unit != "kB") {
       return make_error("unexpected VmRSS line: '" + std::string(line) + "'");
     }
     return value * 1024;

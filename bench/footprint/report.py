@@ -81,7 +81,8 @@ def render(r):
         w = rows[n]
         out.append(
             f"| {n} | {r['versions'][n]} | {mib(w['hwm_kib']):.1f} | {w['cpu_s']:.2f} | "
-            f"{pct[n]:.3f} | {w['pids']} process{'es' if w['pids'] > 1 else ''}; sampled peak "
+            f"{pct[n]:.3f} | {w['pids']} process{'es' if w['pids'] > 1 else ''}; utime+stime "
+            f"{w['cpu_ticks_s']:.2f} s; sampled peak "
             f"{mib(w['sampled_kib']):.1f} MiB, PSS at end {mib(w['pss_kib']):.1f} MiB; {notes[n]} |")
     ag = rows["xunjian-agent"]
     peers_ = [n for n in ORDER[1:]]
@@ -111,8 +112,12 @@ def render(r):
         "same moment, and pages they share (libraries, forked memory) count once per process. "
         "\"Sampled peak\" is the largest sum of VmRSS seen in the 5 s samples (a true concurrent "
         "figure, but samples can miss a short spike); PSS splits shared pages between the "
-        "processes. CPU is utime+stime (own and reaped children's) from /proc/PID/stat, end "
-        "minus start of the measured window.",
+        "processes. CPU is each process's scheduler clock (clock_gettime on "
+        "clock_getcpuclockid(pid): the exact run time of all its threads, in ns) summed over the "
+        "group, plus reaped children's time from /proc/PID/stat, end minus start of the "
+        "measured window. utime+stime from /proc/PID/stat (sampled at the timer tick), in the "
+        "notes, is how this table counted CPU before 2026-12-02 07:00; the two agree within a "
+        "few hundredths of a second here.",
         "",
         f"Not counted for anyone: the harness (python3: scraper, Zabbix poller, sampler) used "
         f"{r['harness_cpu_s']:.2f} CPU s; the targets (10 sleepers, port listener, HTTP server) "

@@ -201,6 +201,10 @@ class Harness:
         return {name: procstat.group_cpu_ticks(pid, stats) / procstat.CLK_TCK
                 for name, pid in roots.items()}
 
+    def group_cpu_exact_s(self, roots):
+        stats = procstat.all_stats()
+        return {name: procstat.group_cpu_exact_s(pid, stats) for name, pid in roots.items()}
+
     def run(self):
         a = self.args
         self.start_targets()
@@ -220,6 +224,7 @@ class Harness:
             now = time.monotonic()
             if cpu0 is None and now >= window_start:
                 cpu0, targets_cpu0 = self.group_cpu_s(self.roots), self.group_cpu_s(targets)
+                exact0 = self.group_cpu_exact_s(self.roots)
                 rusage0, wall0, load0 = resource.getrusage(resource.RUSAGE_SELF), now, os.getloadavg()
             if now >= window_end:
                 break
@@ -248,6 +253,7 @@ class Harness:
 
         wall = time.monotonic() - wall0
         cpu1, targets_cpu1 = self.group_cpu_s(self.roots), self.group_cpu_s(targets)
+        exact1 = self.group_cpu_exact_s(self.roots)
         rusage1 = resource.getrusage(resource.RUSAGE_SELF)
         stats = procstat.all_stats()
         rows = {}
@@ -258,7 +264,8 @@ class Harness:
                 "hwm_kib": procstat.group_sum(pid, stats, "VmHWM"),
                 "sampled_kib": peak_rss[name],
                 "pss_kib": procstat.group_sum(pid, stats, "Pss", procstat.rollup_kib),
-                "cpu_s": cpu1[name] - cpu0[name],
+                "cpu_s": exact1[name] - exact0[name],
+                "cpu_ticks_s": cpu1[name] - cpu0[name],
                 "roles": [procstat.role(p) for p in pids],
             }
         agent_status = procstat.status_kib(self.agent.pid)

@@ -1,4 +1,6 @@
-// lookup_host() of http_client_detail.hpp: getaddrinfo on a detached thread.
+// lookup_host() of http_client_detail.hpp: getaddrinfo on a detached thread (inline for an
+// address literal).
+#include <arpa/inet.h>
 #include <netdb.h>
 
 #include <condition_variable>
@@ -53,10 +55,16 @@ HostAddresses lookup_host(const std::string& host, std::uint16_t port,
   using State = HostAddresses::State;
   constexpr auto kCancelPoll = std::chrono::milliseconds(50);
   auto lookup = std::make_shared<Lookup>();
-  try {
-    std::thread(run_lookup, lookup, host, port).detach();
-  } catch (const std::system_error& e) {
-    return {State::kFailed, {}, std::string("no thread for the lookup: ") + e.what()};
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    run_lookup(lookup, host, port);  // an address literal: no name service, cannot block
+  } else {
+    try {
+      std::thread(run_lookup, lookup, host, port).detach();
+    } catch (const std::system_error& e) {
+      return {State::kFailed, {}, std::string("no thread for the lookup: ") + e.what()};
+    }
   }
   std::unique_lock lock(lookup->m);
   while (!lookup->done) {
