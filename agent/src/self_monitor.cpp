@@ -6,7 +6,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
-#include <sstream>
 
 #include "detail/log_text.hpp"
 #include "xj/agent/agent_metrics.hpp"
@@ -43,21 +42,29 @@ Expected<CpuTicks> parse_stat_cpu_ticks(std::string_view text) {
   // The command name may hold ") (" itself; the last ')' ends it.
   const auto close = text.rfind(')');
   if (close == std::string_view::npos) return make_error("no ')' after the command name");
-  std::istringstream in{std::string(text.substr(close + 1))};
-  std::vector<std::string> fields;
-  for (std::string f; in >> f;) fields.push_back(f);
   // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
+  std::vector<std::string_view> fields;
+  std::string_view rest = text.substr(close + 1);
+  while (fields.size() < 13) {
+    const auto start = rest.find_first_not_of(" \n");
+    if (start == std::string_view::npos) break;
+    rest.remove_prefix(start);
+    const auto end = std::min(rest.find_first_of(" \n"), rest.size());
+    fields.push_back(rest.substr(0, end));
+    rest.remove_prefix(end);
+  }
   if (fields.size() < 13) {
     return make_error("too few fields after the command name (" + std::to_string(fields.size()) +
                       ")");
   }
   CpuTicks t;
-  auto parse = [](const std::string& s, std::uint64_t& out) {
+  auto parse = [](std::string_view s, std::uint64_t& out) {
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && p == s.data() + s.size();
   };
   if (!parse(fields[11], t.utime) || !parse(fields[12], t.stime)) {
-    return make_error("utime/stime are not numbers: '" + fields[11] + "' '" + fields[12] + "'");
+    return make_error("utime/stime are not numbers: '" + std::string(fields[11]) + "' '" +
+                      std::string(fields[12]) + "'");
   }
   return t;
 }
@@ -151,6 +158,8 @@ struct SelfMonitor::Impl : std::enable_shared_from_this<Impl> {
   Options options;
   AgentLimits limits;
   CpuWindow cpu;
+  const std::filesystem::path status_path = options.proc_self / "status";
+  const std::filesystem::path stat_path = options.proc_self / "stat";
   bool running = false;
   bool read_error_logged = false;
 
@@ -166,14 +175,14 @@ struct SelfMonitor::Impl : std::enable_shared_from_this<Impl> {
   }
 
   Expected<SelfUsage> sample() {
-    auto status = read_text_file(options.proc_self / "status");
+    auto status = read_text_file(status_path);
     if (!status) return Error{status.error()};
     auto rss = parse_vm_rss(*status);
-    if (!rss) return make_error((options.proc_self / "status").string() + ": " + rss.error());
-    auto stat = read_text_file(options.proc_self / "stat");
+    if (!rss) return make_error(status_path.string() + ": " + rss.error());
+    auto stat = read_text_file(stat_path);
     if (!stat) return Error{stat.error()};
     auto ticks = parse_stat_cpu_ticks(*stat);
-    if (!ticks) return make_error((options.proc_self / "stat").string() + ": " + ticks.error());
+    if (!ticks) return make_error(stat_path.string() + ": " + ticks.error());
     static const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
     const double cpu_seconds = static_cast<double>(ticks->utime + ticks->stime) / hz;
     cpu.add(Clock::now(), cpu_seconds);
