@@ -55,6 +55,17 @@ Expected<std::uint32_t> resolve_user(const std::string& user) {
   return static_cast<std::uint32_t>(pw.pw_uid);
 }
 
+// join_cmdline(raw).starts_with(prefix), without making the joined copy: most processes
+// fail here, on the first bytes.
+bool starts_with_joined(std::string_view raw, std::string_view prefix) {
+  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
+  if (raw.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if ((raw[i] == '\0' ? ' ' : raw[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
 std::string proc_path(int pid, const char* file) {
   return "/proc/" + std::to_string(pid) + "/" + file;
 }
@@ -84,7 +95,15 @@ class ProcSource {
   virtual Expected<std::string> proc_stat() = 0;
   virtual Expected<std::vector<int>> pids() = 0;
   virtual Expected<std::string> read(int pid, const char* file) = 0;  // "stat", "status", "cmdline"
-  virtual std::optional<std::string> exe(int pid) = 0;                // nullopt: not readable
+  // The raw command line: in `scratch`, or in the source's own copy when it keeps one (the
+  // round's process table), so ten process checks do not copy every command line ten times.
+  virtual const std::string* cmdline(int pid, std::string& scratch) {
+    auto raw = read(pid, "cmdline");
+    if (!raw) return nullptr;
+    scratch = std::move(*raw);
+    return &scratch;
+  }
+  virtual std::optional<std::string> exe(int pid) = 0;  // nullopt: not readable
   virtual bool is_self(int pid) = 0;
   // Open descriptors; nullopt with denied = true when not ours to see.
   virtual std::optional<std::size_t> open_fds(int pid, bool& denied) = 0;
@@ -158,6 +177,13 @@ class LocalProc : public ProcSource {
     }
     table_ = shared_.table;
     return table_->pids;
+  }
+  const std::string* cmdline(int pid, std::string& scratch) override {
+    if (table_) {
+      auto it = table_->cmdlines.find(pid);
+      if (it != table_->cmdlines.end()) return &it->second;
+    }
+    return ProcSource::cmdline(pid, scratch);
   }
   Expected<std::string> read(int pid, const char* file) override {
     if (table_ && std::strcmp(file, "cmdline") == 0) {
@@ -365,8 +391,9 @@ class ProcessCheck : public Check {
   std::optional<Match> inspect(ProcSource& src, int pid, std::optional<std::uint32_t> uid) const {
     std::string cmdline;
     if (cmdline_) {
-      auto raw = src.read(pid, "cmdline");
-      if (!raw) return std::nullopt;
+      std::string scratch;
+      const std::string* raw = src.cmdline(pid, scratch);
+      if (raw == nullptr || !starts_with_joined(*raw, cmdline_prefix_)) return std::nullopt;
       cmdline = join_cmdline(*raw);
       std::string_view head = std::string_view(cmdline).substr(0, kCmdlineMatchBytes);
       if (!head.starts_with(cmdline_prefix_)) return std::nullopt;

@@ -10,7 +10,10 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <set>
+#include <thread>
 
 #include "../support/sshd.hpp"
 #include "xj/checks/port_check.hpp"
@@ -454,6 +457,15 @@ TEST_CASE("the process check over SSH finds what the agent's own process check f
   const auto dir = it::scratch_dir("ssh-procs-child");
   it::Child sleeper("/bin/sleep", {"1234.5"}, dir / "sleep.log");
   REQUIRE(sleeper.pid() > 0);
+  // The fork returns before the exec: until then the child's command line is ours.
+  const auto cmdline_file = "/proc/" + std::to_string(sleeper.pid()) + "/cmdline";
+  auto cmdline = [&] {
+    std::ifstream in(cmdline_file);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  for (int i = 0; i < 100 && cmdline().rfind("/bin/sleep", 0) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   it::write_file(dir / "sleep.pid", std::to_string(sleeper.pid()) + "\n");
 
   auto p = both("kind: process\ncmdline: '^/bin/sleep 1234\\.5'\nname: sleep\n", host);
