@@ -16,6 +16,7 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using xj::itest::kAgent;
+using xj::itest::EnvVar;
 using xj::itest::run;
 using xj::itest::scratch_dir;
 using xj::itest::slurp;
@@ -33,18 +34,6 @@ std::string agent_yaml(const fs::path& dir, const std::string& checks) {
          "checks:\n" +
          checks;
 }
-
-// Sets an environment variable for the children this test starts; unset again on scope exit.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~EnvVar() { ::unsetenv(name_); }
-  EnvVar(const EnvVar&) = delete;
-  EnvVar& operator=(const EnvVar&) = delete;
-
- private:
-  const char* name_;
-};
 
 // The libraries a running process has mapped, by file name.
 std::set<std::string> mapped_libraries(pid_t pid) {

@@ -22,6 +22,7 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using xj::itest::kAgent;
+using xj::itest::EnvVar;
 using xj::itest::run;
 using xj::itest::scratch_dir;
 using xj::itest::slurp;
@@ -38,18 +39,6 @@ std::string agent_yaml(const fs::path& dir, const std::string& checks) {
          "checks:\n" +
          checks;
 }
-
-// Sets an environment variable for the children this test starts; unset again on scope exit.
-class EnvVar {
- public:
-  EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~EnvVar() { ::unsetenv(name_); }
-  EnvVar(const EnvVar&) = delete;
-  EnvVar& operator=(const EnvVar&) = delete;
-
- private:
-  const char* name_;
-};
 
 // The files a running process has mapped whose name starts with prefix, by full path.
 std::set<std::string> mapped(pid_t pid, const std::string& prefix) {

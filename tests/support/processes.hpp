@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -54,6 +55,18 @@ inline std::string slurp(const fs::path& p) {
 }
 
 inline void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+// Sets an environment variable for the children this test starts; unset again on scope exit.
+class EnvVar {
+ public:
+  EnvVar(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~EnvVar() { ::unsetenv(name_); }
+  EnvVar(const EnvVar&) = delete;
+  EnvVar& operator=(const EnvVar&) = delete;
+
+ private:
+  const char* name_;
+};
 
 inline bool wait_until(std::chrono::milliseconds limit, const std::function<bool()>& cond) {
   const auto end = std::chrono::steady_clock::now() + limit;
