@@ -11,16 +11,26 @@ namespace xj {
 
 std::string_view to_string(KeyType t) {
   switch (t) {
-    case KeyType::kString: return "string";
-    case KeyType::kStringList: return "list of strings";
-    case KeyType::kInt: return "integer";
-    case KeyType::kNumber: return "number";
-    case KeyType::kBool: return "boolean";
-    case KeyType::kDuration: return "duration";
-    case KeyType::kSize: return "size";
-    case KeyType::kThreshold: return "threshold";
-    case KeyType::kRegex: return "regex";
-    case KeyType::kMap: return "map";
+    case KeyType::kString:
+      return "string";
+    case KeyType::kStringList:
+      return "list of strings";
+    case KeyType::kInt:
+      return "integer";
+    case KeyType::kNumber:
+      return "number";
+    case KeyType::kBool:
+      return "boolean";
+    case KeyType::kDuration:
+      return "duration";
+    case KeyType::kSize:
+      return "size";
+    case KeyType::kThreshold:
+      return "threshold";
+    case KeyType::kRegex:
+      return "regex";
+    case KeyType::kMap:
+      return "map";
   }
   return "value";
 }
@@ -30,7 +40,10 @@ const std::vector<KeySpec>& common_check_keys() {
       {"kind", KeyType::kString, "", "check kind (this table)", true},
       {"id", KeyType::kString, "", "stable id within the host; default: kind plus its main target"},
       {"interval", KeyType::kDuration, "", "run every this long; default: defaults.interval (60s)"},
-      {"timeout", KeyType::kDuration, "", "a run taking longer is unknown; default: defaults.timeout (10s)"},
+      {"timeout", KeyType::kDuration, "",
+       "a run taking longer is unknown, counted from when the run gets a check thread "
+       "(`agent.threads`); a run that gets none within it is unknown \"not started within …\"; "
+       "default: defaults.timeout (10s)"},
       {"labels", KeyType::kMap, "", "extra labels added to the check's results"},
       {"enabled", KeyType::kBool, "true", "false keeps the check in the file but never runs it"},
   };
@@ -39,7 +52,11 @@ const std::vector<KeySpec>& common_check_keys() {
 
 CheckOptions::CheckOptions(const CheckSpec& spec, const YAML::Node& node, std::string file,
                            std::string where, CheckEnv env)
-    : spec_(&spec), node_(node), file_(std::move(file)), where_(std::move(where)), env_(std::move(env)) {
+    : spec_(&spec),
+      node_(node),
+      file_(std::move(file)),
+      where_(std::move(where)),
+      env_(std::move(env)) {
   if (!node_.IsMap()) {
     throw ConfigError(file_, yaml_line(node_), where_, "a check must be a map of keys");
   }
@@ -55,8 +72,10 @@ CheckOptions::CheckOptions(const CheckSpec& spec, const YAML::Node& node, std::s
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string key = it->first.Scalar();
     const KeySpec* ks = nullptr;
-    for (const auto& k : spec_->keys) if (k.name == key) ks = &k;
-    for (const auto& k : common_check_keys()) if (k.name == key) ks = &k;
+    for (const auto& k : spec_->keys)
+      if (k.name == key) ks = &k;
+    for (const auto& k : common_check_keys())
+      if (k.name == key) ks = &k;
     if (ks == nullptr) {
       throw ConfigError(file_, yaml_line(it->first), where_,
                         "unknown key '" + key + "'; allowed: " + allowed());
@@ -76,8 +95,10 @@ bool CheckOptions::has(const std::string& key) const {
 }
 
 const KeySpec& CheckOptions::key_spec(const std::string& key) const {
-  for (const auto& k : spec_->keys) if (k.name == key) return k;
-  for (const auto& k : common_check_keys()) if (k.name == key) return k;
+  for (const auto& k : spec_->keys)
+    if (k.name == key) return k;
+  for (const auto& k : common_check_keys())
+    if (k.name == key) return k;
   throw std::logic_error("check kind '" + spec_->kind + "' has no key '" + key + "'");
 }
 
@@ -110,15 +131,33 @@ void CheckOptions::validate_value(const KeySpec& ks, const YAML::Node& value) co
     return;
   }
   switch (ks.type) {
-    case KeyType::kString: (void)str(ks.name); break;
-    case KeyType::kStringList: (void)list(ks.name); break;
-    case KeyType::kInt: (void)integer(ks.name); break;
-    case KeyType::kNumber: (void)number(ks.name); break;
-    case KeyType::kBool: (void)boolean(ks.name); break;
-    case KeyType::kDuration: (void)duration(ks.name); break;
-    case KeyType::kSize: (void)size(ks.name); break;
-    case KeyType::kThreshold: (void)threshold(ks.name); break;
-    case KeyType::kMap: (void)map(ks.name); break;
+    case KeyType::kString:
+      (void)str(ks.name);
+      break;
+    case KeyType::kStringList:
+      (void)list(ks.name);
+      break;
+    case KeyType::kInt:
+      (void)integer(ks.name);
+      break;
+    case KeyType::kNumber:
+      (void)number(ks.name);
+      break;
+    case KeyType::kBool:
+      (void)boolean(ks.name);
+      break;
+    case KeyType::kDuration:
+      (void)duration(ks.name);
+      break;
+    case KeyType::kSize:
+      (void)size(ks.name);
+      break;
+    case KeyType::kThreshold:
+      (void)threshold(ks.name);
+      break;
+    case KeyType::kMap:
+      (void)map(ks.name);
+      break;
     case KeyType::kRegex: {
       std::string re = str(ks.name);
       try {
@@ -207,7 +246,8 @@ std::map<std::string, std::string> CheckOptions::map(const std::string& key) con
   if (!n.IsDefined() || n.IsNull()) return out;
   if (!n.IsMap()) fail(key, "must be a map of names to values");
   for (auto it = n.begin(); it != n.end(); ++it) {
-    if (!it->second.IsScalar()) fail(key, "value of '" + it->first.Scalar() + "' must be a single value");
+    if (!it->second.IsScalar())
+      fail(key, "value of '" + it->first.Scalar() + "' must be a single value");
     out[it->first.Scalar()] = it->second.Scalar();
   }
   return out;
