@@ -9,6 +9,7 @@
 
 #include "detail/log_text.hpp"
 #include "xj/agent/agent_metrics.hpp"
+#include "xj/checks/process_check.hpp"
 #include "xj/checks/io_util.hpp"
 #include "xj/common/duration.hpp"
 
@@ -38,35 +39,11 @@ Expected<std::uint64_t> parse_vm_rss(std::string_view text) {
   return make_error("no VmRSS line (a kernel thread, or not a status file)");
 }
 
+// The process check's parser of the same file (the comm read up to the last ')').
 Expected<CpuTicks> parse_stat_cpu_ticks(std::string_view text) {
-  // The command name may hold ") (" itself; the last ')' ends it.
-  const auto close = text.rfind(')');
-  if (close == std::string_view::npos) return make_error("no ')' after the command name");
-  // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
-  std::vector<std::string_view> fields;
-  std::string_view rest = text.substr(close + 1);
-  while (fields.size() < 13) {
-    const auto start = rest.find_first_not_of(" \n");
-    if (start == std::string_view::npos) break;
-    rest.remove_prefix(start);
-    const auto end = std::min(rest.find_first_of(" \n"), rest.size());
-    fields.push_back(rest.substr(0, end));
-    rest.remove_prefix(end);
-  }
-  if (fields.size() < 13) {
-    return make_error("too few fields after the command name (" + std::to_string(fields.size()) +
-                      ")");
-  }
-  CpuTicks t;
-  auto parse = [](std::string_view s, std::uint64_t& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-  };
-  if (!parse(fields[11], t.utime) || !parse(fields[12], t.stime)) {
-    return make_error("utime/stime are not numbers: '" + std::string(fields[11]) + "' '" +
-                      std::string(fields[12]) + "'");
-  }
-  return t;
+  auto st = parse_proc_stat(text);
+  if (!st) return Error{st.error()};
+  return CpuTicks{st->utime_ticks, st->stime_ticks};
 }
 
 void CpuWindow::add(Clock::time_point t, double cpu_seconds) {
