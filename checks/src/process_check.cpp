@@ -179,16 +179,12 @@ class LocalProc : public ProcSource {
     return table_->pids;
   }
   const std::string* cmdline(int pid, std::string& scratch) override {
-    if (table_) {
-      auto it = table_->cmdlines.find(pid);
-      if (it != table_->cmdlines.end()) return &it->second;
-    }
+    if (const std::string* kept = table_cmdline(pid)) return kept;
     return ProcSource::cmdline(pid, scratch);
   }
   Expected<std::string> read(int pid, const char* file) override {
-    if (table_ && std::strcmp(file, "cmdline") == 0) {
-      auto it = table_->cmdlines.find(pid);
-      if (it != table_->cmdlines.end()) return it->second;
+    if (std::strcmp(file, "cmdline") == 0) {
+      if (const std::string* kept = table_cmdline(pid)) return *kept;
     }
     return read_text_file(proc_path(pid, file));
   }
@@ -233,6 +229,13 @@ class LocalProc : public ProcSource {
   }
 
  private:
+  // The round's copy of the pid's command line; null outside a round or when it was not read.
+  const std::string* table_cmdline(int pid) const {
+    if (!table_) return nullptr;
+    auto it = table_->cmdlines.find(pid);
+    return it != table_->cmdlines.end() ? &it->second : nullptr;
+  }
+
   const std::uint64_t round_;
   LocalShared& shared_;
   std::shared_ptr<const ProcTable> table_;  // this run's, once pids() took it
@@ -396,7 +399,6 @@ class ProcessCheck : public Check {
       if (raw == nullptr || !starts_with_joined(*raw, cmdline_prefix_)) return std::nullopt;
       cmdline = join_cmdline(*raw);
       std::string_view head = std::string_view(cmdline).substr(0, kCmdlineMatchBytes);
-      if (!head.starts_with(cmdline_prefix_)) return std::nullopt;
       if (!std::regex_search(head.begin(), head.end(), *cmdline_)) return std::nullopt;
     }
     auto stat_text = src.read(pid, "stat");
