@@ -1,5 +1,7 @@
 #include "xj/alerts/rule_engine.hpp"
 
+#include <algorithm>
+
 namespace xj::alerts {
 
 RuleEngine::RuleEngine(RuleOptions options, Clock clock)
@@ -68,7 +70,9 @@ std::vector<AlertEvent> RuleEngine::on_result(const Subject& subject, const Resu
   if (t.seen && r.ts_ms <= t.last_ts) return out;
   t.subject = subject;
   if (t.seen) {
-    t.interval_ms = r.ts_ms - t.last_ts;
+    t.gaps.push_back(r.ts_ms - t.last_ts);
+    if (t.gaps.size() > kIntervalGaps) t.gaps.pop_front();
+    t.interval_ms = *std::max_element(t.gaps.begin(), t.gaps.end());
     if (r.status != t.last_status) t.changes.push_back(r.ts_ms);
   }
   t.last_ts = r.ts_ms;

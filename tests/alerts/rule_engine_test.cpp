@@ -174,6 +174,52 @@ TEST_CASE("a check silent for 3 intervals is no data, and that never resolves it
   CHECK(status_firing == 1);
 }
 
+TEST_CASE("a result written early because its verdict changed does not shorten the interval "
+          "no data waits for") {
+  // The chain view writes once per round, and at once when its verdict changes: two results
+  // 100 ms apart are not a 100 ms check.
+  Harness h;
+  h.result(Status::kOk);
+  h.advance(60 * kS);
+  h.result(Status::kOk);
+  h.advance(100);
+  h.result(Status::kWarning);
+  h.advance(170 * kS);
+  CHECK(h.engine.tick().empty());  // 3 of the 60 s intervals have not passed
+  h.advance(11 * kS);
+  auto ev = h.engine.tick();
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].alert.kind == AlertKind::kNoData);
+}
+
+TEST_CASE("a check whose interval was shortened is judged on the new interval after 4 results") {
+  Harness h;
+  h.result(Status::kOk);
+  h.advance(60 * kS);
+  h.result(Status::kOk);
+  for (int i = 0; i < 3; ++i) {
+    h.advance(10 * kS);
+    h.result(Status::kOk);
+  }
+  h.advance(100 * kS);  // the 60 s gap is one of the last 4 still: 180 s
+  CHECK(h.engine.tick().empty());
+  h.result(Status::kOk);  // the gaps are now 10, 10, 10, 100 s
+  h.advance(10 * kS);
+  h.result(Status::kOk);  // 10, 10, 100, 10: still 300 s
+  h.advance(10 * kS);
+  h.result(Status::kOk);
+  h.advance(10 * kS);
+  h.result(Status::kOk);
+  h.advance(10 * kS);
+  h.result(Status::kOk);  // 10, 10, 10, 10
+  h.advance(30 * kS);
+  CHECK(h.engine.tick().empty());
+  h.advance(1 * kS);
+  auto ev = h.engine.tick();
+  REQUIRE(ev.size() == 1);
+  CHECK(ev[0].alert.kind == AlertKind::kNoData);
+}
+
 TEST_CASE("data coming back resolves the no-data alert and the status is judged afresh") {
   Harness h;
   h.result(Status::kCritical);

@@ -169,6 +169,12 @@ TEST_CASE("a node that stops mining lags behind its chain group, and the collect
   CHECK_THAT(alert, Catch::Contains("系统：集成测试平台"));
   CHECK_THAT(alert, Catch::Contains("blocks behind"));
   CHECK(rx.rejected().empty());
+  // The view writes a result at once when its verdict changes, between its rounds: such an early
+  // result must not shorten the interval "no data" waits for (CI's failure of 2026-12-02 was a
+  // no-data alert on chain:evidence after 0 s of quiet).
+  for (const auto& m : rx.accepted("wecom")) {
+    CHECK_THAT(m["content"].get<std::string>(), !Catch::Contains("【无数据】"));
+  }
 
   auto series = collector.get_json("/api/v1/series?host=collector&check=chain:evidence&metric=lag_blocks"
                                    "&label.host=chain-b&label.check=ethereum:" + node_b.url() + "&step=0");
