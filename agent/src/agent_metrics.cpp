@@ -56,6 +56,12 @@ struct AgentMetrics::Families {
                          .Help("Results that could not be written to the spool")
                          .Register(r)
                          .Add({})),
+        spool_commits(BuildCounter()
+                          .Name("xunjian_spool_commits_total")
+                          .Help("Transactions that stored results in the spool: one per round of "
+                                "checks, each with its fsync")
+                          .Register(r)
+                          .Add({})),
         shipped(BuildCounter()
                     .Name("xunjian_ship_results_total")
                     .Help("Results acknowledged by the collector and removed from the spool")
@@ -96,6 +102,7 @@ struct AgentMetrics::Families {
   Gauge& spool_depth;
   Counter& spool_dropped;
   Counter& spool_errors;
+  Counter& spool_commits;
   Counter& shipped;
   Counter& ship_failures;
   Counter& quarantined;
@@ -211,6 +218,7 @@ void AgentMetrics::set_spool(std::uint64_t depth, std::uint64_t dropped_total) {
 }
 
 void AgentMetrics::spool_write_failed() { f_->spool_errors.Increment(); }
+void AgentMetrics::spool_committed() { f_->spool_commits.Increment(); }
 
 void AgentMetrics::shipped(std::size_t results) { f_->shipped.Increment(static_cast<double>(results)); }
 void AgentMetrics::ship_failed() { f_->ship_failures.Increment(); }

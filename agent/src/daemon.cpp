@@ -157,9 +157,13 @@ class Daemon {
     commit_timer_.cancel();
     if (unspooled_.empty()) return;
     std::vector<Result> batch = std::exchange(unspooled_, {});
-    if (auto s = spool_->append_batch(batch); !s) {
+    if (auto s = spool_->append_batch(batch); s) {
+      metrics_->spool_committed();
+    } else {
       for (const Result& r : batch) {
-        if (auto one = spool_->append(r); !one) {
+        if (auto one = spool_->append(r); one) {
+          metrics_->spool_committed();
+        } else {
           metrics_->spool_write_failed();
           spdlog::error("event=spool_write_failed check={} error={}", log_value(r.check),
                         log_value(one.error()));

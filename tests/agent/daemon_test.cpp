@@ -137,6 +137,59 @@ TEST_CASE(
   CHECK(spooled(db, "load") >= 2);
 }
 
+TEST_CASE("the results of a round of checks go to the spool together, not a transaction each",
+          "[daemon]") {
+  // Eight checks of one interval run as one round (scheduler.hpp) and the daemon commits the
+  // round's results together: the commits counted on /metrics follow the rounds, not the
+  // results. With a commit per result they would be eight times as many.
+  auto dir = xj::test::scratch_dir("daemon-group-commit");
+  auto cfg_path = dir / "agent.yaml";
+  auto log = dir / "agent.log";
+  constexpr int kChecks = 8;
+  std::string checks;
+  for (int i = 1; i <= kChecks; ++i) checks += "  - kind: load\n    id: load-" + std::to_string(i) + "\n";
+  std::ofstream(cfg_path) << config(dir / "state", checks);
+  Child agent({"run", "-c", cfg_path.string()}, log);
+  REQUIRE(agent.pid() > 0);
+  int port = 0;
+  const std::regex started(R"(event=agent_started .*metrics=127\.0\.0\.1:(\d+))");
+  REQUIRE(wait_until(10s, [&] {
+    std::smatch m;
+    std::string text = slurp(log);
+    if (!std::regex_search(text, m, started)) return false;
+    port = std::stoi(m[1]);
+    return true;
+  }));
+  INFO(slurp(log));
+
+  // One scrape: the runs of every check and the commits, read together.
+  double runs = 0, most = 0, commits = 0;
+  REQUIRE(wait_until(15s, [&] {
+    auto reply = http_get("http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    if (reply.code != 200) return false;
+    runs = most = 0;
+    for (int i = 1; i <= kChecks; ++i) {
+      const double n = metric_value(reply.body, "xunjian_check_runs_total{check=\"load-" +
+                                                    std::to_string(i) + "\",kind=\"load\"}")
+                           .value_or(0);
+      runs += n;
+      most = std::max(most, n);
+    }
+    commits = metric_value(reply.body, "xunjian_spool_commits_total").value_or(0);
+    return most >= 4 && commits >= 3;
+  }));
+  INFO("runs " << runs << ", most of one check " << most << ", commits " << commits);
+  CHECK(runs >= kChecks * (most - 1));  // every check ran in (nearly) every round
+  // Usually one commit per round. A round whose runs end more than 100 ms apart (a loaded
+  // machine) is committed in two, so the bound is two per round: a commit per result would be
+  // eight.
+  CHECK(commits <= 2 * most);
+  agent.signal(SIGTERM);
+  auto status = agent.wait_status(5s);
+  REQUIRE(status);
+  CHECK(WEXITSTATUS(*status) == 0);
+}
+
 TEST_CASE("a bad config at start exits 2 naming file, line and key", "[daemon]") {
   auto dir = xj::test::scratch_dir("daemon-bad-config");
   auto cfg_path = dir / "agent.yaml";

@@ -47,6 +47,7 @@ class AgentMetrics {
 
   void set_spool(std::uint64_t depth, std::uint64_t dropped_total);
   void spool_write_failed();
+  void spool_committed();  // one transaction of results stored
   void shipped(std::size_t results);
   void ship_failed();
   void quarantined();
