@@ -76,13 +76,21 @@ class LogScanCheck : public Check {
 
     saved_ = next;
     if (!state_file.empty()) {
-      nlohmann::json j = to_json(*next);
-      j["path"] = utf8_clip(path_);
-      j["check"] = utf8_clip(id());
       details["state_file"] = state_file.string();
-      if (auto err = write_atomically(state_file, j.dump())) {
-        details["state_error"] = utf8_clip(*err);
-        note += "; position not saved: " + *err;
+      // A quiet log leaves the position where it was: the file already says so, and an agent
+      // need not fsync and rename it every interval to say it again.
+      if (written_ != next || written_file_ != state_file) {
+        nlohmann::json j = to_json(*next);
+        j["path"] = utf8_clip(path_);
+        j["check"] = utf8_clip(id());
+        if (auto err = write_atomically(state_file, j.dump())) {
+          details["state_error"] = utf8_clip(*err);
+          note += "; position not saved: " + *err;
+          written_.reset();
+        } else {
+          written_ = next;
+          written_file_ = state_file;
+        }
       }
     }
     return finish(plan, reader, std::move(details), note);
@@ -194,6 +202,8 @@ class LogScanCheck : public Check {
   std::optional<Range> warn_, crit_;
   std::shared_ptr<HostAccess> host_;  // null: this machine; else an agentless target
   std::optional<LogPosition> saved_;  // this process's latest position; the file is for restarts
+  std::optional<LogPosition> written_;  // what this process last wrote to written_file_
+  fs::path written_file_;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // log_scan against real files in a temp dir: appends, restarts, rotation, truncation.
 #include "xj/checks/log_scan_check.hpp"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -126,6 +128,39 @@ TEST_CASE("a restarted agent continues from the saved offset without double coun
   CHECK(metric(r, "matches") == 1);
   CHECK(r.details["samples"] == nlohmann::json::array({"ERROR three"}));
   CHECK(r.details["from_offset"] == 20);
+}
+
+TEST_CASE("the state file is rewritten only when the position moves", "[log_scan]") {
+  // write_atomically renames a new file over the old one: a new inode means a rewrite.
+  LogFixture f("quiet");
+  auto check = f.make();
+  run(*check);
+  auto inode = [&] {
+    struct stat st {};
+    REQUIRE(::stat(f.state_file().c_str(), &st) == 0);
+    return st.st_ino;
+  };
+  const auto first = inode();
+  Result idle = run(*check);
+  CHECK(idle.details["state_file"] == f.state_file().string());
+  CHECK(inode() == first);  // nothing new: the file stays as it was
+  f.append("ERROR moved\n");
+  CHECK(metric(run(*check), "matches") == 1);
+  const auto moved = inode();
+  CHECK(moved != first);
+  {
+    std::ifstream in(f.state_file());
+    CHECK(nlohmann::json::parse(in)["offset"] == 12);
+  }
+  // A state file removed behind the check's back is written again once the log moves.
+  fs::remove(f.state_file());
+  run(*check);
+  CHECK_FALSE(fs::exists(f.state_file()));
+  f.append("INFO next\n");
+  run(*check);
+  REQUIRE(fs::exists(f.state_file()));
+  std::ifstream in(f.state_file());
+  CHECK(nlohmann::json::parse(in)["offset"] == 22);
 }
 
 TEST_CASE("the run context's state dir is preferred over the config's", "[log_scan]") {
