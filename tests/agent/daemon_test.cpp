@@ -65,6 +65,20 @@ std::string config(const std::filesystem::path& state, const std::string& checks
          checks;
 }
 
+// The metrics port is picked at run time (127.0.0.1:0); the agent's start line tells which.
+int metrics_port(const std::filesystem::path& log) {
+  int port = 0;
+  const std::regex started(R"(event=agent_started .*metrics=127\.0\.0\.1:(\d+))");
+  REQUIRE(wait_until(10s, [&] {
+    std::smatch m;
+    std::string text = slurp(log);
+    if (!std::regex_search(text, m, started)) return false;
+    port = std::stoi(m[1]);
+    return true;
+  }));
+  return port;
+}
+
 std::optional<double> runs_total(int port, const std::string& check) {
   auto reply = http_get("http://127.0.0.1:" + std::to_string(port) + "/metrics");
   if (reply.code != 200) return std::nullopt;
@@ -87,16 +101,7 @@ TEST_CASE(
   Child agent({"run", "-c", cfg_path.string()}, log);
   REQUIRE(agent.pid() > 0);
 
-  // The metrics port is picked at run time (127.0.0.1:0); the start line tells which.
-  int port = 0;
-  const std::regex started(R"(event=agent_started .*metrics=127\.0\.0\.1:(\d+))");
-  REQUIRE(wait_until(10s, [&] {
-    std::smatch m;
-    std::string text = slurp(log);
-    if (!std::regex_search(text, m, started)) return false;
-    port = std::stoi(m[1]);
-    return true;
-  }));
+  const int port = metrics_port(log);
   INFO(slurp(log));
   REQUIRE(wait_until(5s, [&] { return spooled(db, "load") >= 1; }));
 
@@ -151,15 +156,7 @@ TEST_CASE("the results of a round of checks go to the spool together, not a tran
   std::ofstream(cfg_path) << config(dir / "state", checks);
   Child agent({"run", "-c", cfg_path.string()}, log);
   REQUIRE(agent.pid() > 0);
-  int port = 0;
-  const std::regex started(R"(event=agent_started .*metrics=127\.0\.0\.1:(\d+))");
-  REQUIRE(wait_until(10s, [&] {
-    std::smatch m;
-    std::string text = slurp(log);
-    if (!std::regex_search(text, m, started)) return false;
-    port = std::stoi(m[1]);
-    return true;
-  }));
+  const int port = metrics_port(log);
   INFO(slurp(log));
 
   // One scrape: the runs of every check and the commits, read together.
