@@ -9,8 +9,8 @@
 
 #include "detail/log_text.hpp"
 #include "xj/agent/agent_metrics.hpp"
-#include "xj/checks/process_check.hpp"
 #include "xj/checks/io_util.hpp"
+#include "xj/checks/process_check.hpp"
 #include "xj/common/duration.hpp"
 
 namespace xj {

@@ -1,7 +1,5 @@
 #include "xj/alerts/rule_engine.hpp"
 
-#include <algorithm>
-
 namespace xj::alerts {
 
 RuleEngine::RuleEngine(RuleOptions options, Clock clock)
@@ -70,9 +68,7 @@ std::vector<AlertEvent> RuleEngine::on_result(const Subject& subject, const Resu
   if (t.seen && r.ts_ms <= t.last_ts) return out;
   t.subject = subject;
   if (t.seen) {
-    t.gaps.push_back(r.ts_ms - t.last_ts);
-    if (t.gaps.size() > kIntervalGaps) t.gaps.pop_front();
-    t.interval_ms = *std::max_element(t.gaps.begin(), t.gaps.end());
+    t.interval.add_gap(r.ts_ms - t.last_ts);
     if (r.status != t.last_status) t.changes.push_back(r.ts_ms);
   }
   t.last_ts = r.ts_ms;
@@ -224,7 +220,8 @@ std::vector<AlertEvent> RuleEngine::tick() {
     if (Alert* down = find(AlertKind::kStatus, host, kHostAliveCheck)) {
       if (down->state != AlertState::kResolved) continue;
     }
-    const std::int64_t interval = t.interval_ms > 0 ? t.interval_ms : opt_.default_interval.count();
+    const std::int64_t interval =
+        t.interval.ms() > 0 ? t.interval.ms() : opt_.default_interval.count();
     if (now - t.last_arrival <= interval * opt_.no_data_intervals) continue;
     Alert& a = alert_for(AlertKind::kNoData, t, check);
     a.state = AlertState::kFiring;

@@ -75,8 +75,8 @@ ChainMember chain_member_from(const std::string& host, const Result& r, const La
   m.summary = r.summary;
   m.ts_ms = r.ts_ms;
   if (previous != nullptr) {
-    m.interval_ms = previous->interval_ms;
-    if (r.ts_ms > previous->ts_ms) m.interval_ms = r.ts_ms - previous->ts_ms;
+    m.interval = previous->interval;
+    m.interval.add_gap(r.ts_ms - previous->ts_ms);
   }
   bool down = false;
   for (const auto& metric : r.metrics) {
@@ -111,7 +111,7 @@ Result evaluate_chain_group(const std::string& chain, const std::vector<ChainMem
   // an old height (it would show as lagging while it may be down, or be fine).
   std::vector<const ChainMember*> fresh, stale, unreachable;
   for (const auto& m : members) {
-    const std::int64_t interval = m.interval_ms > 0 ? m.interval_ms : cfg.interval.count();
+    const std::int64_t interval = m.interval.ms() > 0 ? m.interval.ms() : cfg.interval.count();
     if (now_ms - m.ts_ms > cfg.stale_intervals * interval) {
       stale.push_back(&m);
     } else if (!m.reachable) {

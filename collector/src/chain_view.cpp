@@ -51,7 +51,7 @@ bool ChainView::maybe_emit(const std::string& chain, Group& g, std::int64_t now)
   std::int64_t round = 0;
   for (const auto& [key, m] : g.members) {
     members.push_back(m);
-    const std::int64_t interval = m.interval_ms > 0 ? m.interval_ms : cfg_.interval.count();
+    const std::int64_t interval = m.interval.ms() > 0 ? m.interval.ms() : cfg_.interval.count();
     round = round == 0 ? interval : std::min(round, interval);
   }
   Result r = evaluate_chain_group(chain, members, now, cfg_);

@@ -21,7 +21,7 @@ ChainMember node(const std::string& host, std::int64_t height, std::int64_t ts, 
   m.kind = "ethereum";
   m.status = Status::kOk;
   m.ts_ms = ts;
-  m.interval_ms = interval;
+  m.interval.add_gap(interval);
   m.heights[""] = height;
   m.block_hash = std::move(hash);
   return m;
@@ -199,10 +199,14 @@ TEST_CASE("a member is read from its result: height, hash, reachability and its 
   CHECK(first.heights.at("") == 42);
   CHECK(first.block_hash == "0xh42");
   CHECK(first.reachable);
-  CHECK(first.interval_ms == 0);
+  CHECK(first.interval.ms() == 0);
   ChainMember prev = first;
   prev.ts_ms = kT0;
-  CHECK(chain_member_from("web-01", r, {}, &prev).interval_ms == 5 * kSec);
+  ChainMember second = chain_member_from("web-01", r, {}, &prev);
+  CHECK(second.interval.ms() == 5 * kSec);
+  // A result 1 s after that (an early run) does not make the member a 1 s reporter.
+  Result early = eth_result("http://n1:8545", 43, kT0 + 6 * kSec);
+  CHECK(chain_member_from("web-01", early, {}, &second).interval.ms() == 5 * kSec);
   CHECK(first.labels == Labels{{"system", "平台"}});  // no labels of its own: the agent's
 
   Result down = unknown_result("ethereum:x", "ethereum", "x");

@@ -17,6 +17,7 @@
 
 #include "xj/alerts/alert.hpp"
 #include "xj/alerts/metric_rule.hpp"
+#include "xj/common/report_interval.hpp"
 
 namespace xj::alerts {
 
@@ -90,17 +91,12 @@ class RuleEngine {
     Subject subject;
     std::int64_t last_ts = 0;        // newest result applied (check time)
     std::int64_t last_arrival = 0;   // clock time of its arrival
-    // The check's interval as no data judges it: the longest of the last kIntervalGaps gaps
-    // between results; 0: not known yet. One short gap (a result written early because its
-    // verdict changed, as the chain view does) must not make a few seconds' quiet "no data".
-    std::int64_t interval_ms = 0;
-    std::deque<std::int64_t> gaps;   // newest last
+    ReportInterval interval;         // what no data waits 3 of (report_interval.hpp)
     Status last_status = Status::kUnknown;
     bool seen = false;
     std::int64_t ok_since = 0;       // first ok result while the status alert was firing
     std::deque<std::int64_t> changes;  // ts of recent status changes
   };
-  static constexpr std::size_t kIntervalGaps = 4;
 
   std::vector<AlertEvent> evaluate_status(CheckTrack& t, const Result& r);
   void evaluate_flapping(CheckTrack& t, const Result& r, std::vector<AlertEvent>& out);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "xj/collector/store.hpp"
+#include "xj/common/report_interval.hpp"
 
 namespace xj {
 
@@ -43,7 +44,7 @@ struct ChainMember {
   Status status = Status::kUnknown;
   std::string summary;
   std::int64_t ts_ms = 0;           // of the latest result (the agent's clock)
-  std::int64_t interval_ms = 0;     // between its last two results; 0: not known yet
+  ReportInterval interval;          // how often it reports (report_interval.hpp)
   bool reachable = true;            // false: `reachable` / `healthy` metric 0, or no height while unknown
   // block_number per ledger: "" for one-ledger chains, the metric's labels as JSON for
   // Fabric channels (each channel is its own ledger).
